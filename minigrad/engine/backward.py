@@ -1,0 +1,143 @@
+"""`backward()`: walk the recorded graph from an output to the leaves, iteratively.
+
+The walk is Kahn's algorithm over Function nodes: first count, for every node, how many
+recorded consumers will send it a gradient; then run each node once all of them have, summing
+the incoming gradients. An explicit stack replaces recursion, so a chain of 100,000 ops works.
+Leaves collect their summed gradient last, after their hooks ran, into `.grad`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from . import hooks
+from .function import Function
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["run_backward"]
+
+
+def run_backward(root: "Tensor", gradient: Optional["Tensor"], retain_graph: bool) -> None:
+    """Accumulate d(root)/d(leaf) into `leaf.grad` for every leaf that requires grad."""
+    from .tensor import Tensor
+
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                           "grad_fn")
+    seed = _seed_gradient(root, gradient)
+    if root.grad_fn is None:
+        _accumulate_leaves({id(root): (root, seed)})
+        return
+    pending = _count_consumers(root.grad_fn)
+    grads: dict[int, np.ndarray] = {id(root.grad_fn): seed}
+    leaf_grads: dict[int, tuple[Tensor, np.ndarray]] = {}
+    ready: list[Function] = [root.grad_fn]
+    while ready:
+        function = ready.pop()
+        grad = grads.pop(id(function))
+        grad = _run_hooks(function.output_hooks, grad)
+        if function.released:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time.")
+        function._check_versions()
+        for observer in hooks.backward_observers:
+            observer(function, grad)
+        input_grads = _call_backward(function, grad)
+        if not retain_graph:
+            function._release()
+        for edge, input_grad in zip(function.next_edges, input_grads):
+            if edge is None or input_grad is None:
+                continue
+            if isinstance(edge, Function):
+                key = id(edge)
+                grads[key] = input_grad if key not in grads else grads[key] + input_grad
+                pending[key] -= 1
+                if pending[key] == 0:
+                    ready.append(edge)
+            else:
+                key = id(edge)
+                if key in leaf_grads:
+                    leaf_grads[key] = (edge, leaf_grads[key][1] + input_grad)
+                else:
+                    leaf_grads[key] = (edge, input_grad)
+    _accumulate_leaves(leaf_grads)
+
+
+def _seed_gradient(root: "Tensor", gradient: Optional["Tensor"]) -> np.ndarray:
+    """The gradient of root with respect to itself: 1 for scalars, else the user's."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
+                               f"(output has shape {root.shape}); pass gradient=")
+        return np.ones(root.shape, dtype=root.dtype)
+    data = np.asarray(getattr(gradient, "data", gradient))
+    if data.shape != root.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {data.shape} and "
+                           f"output[0] has a shape of {root.shape}.")
+    return data.astype(root.dtype, copy=True)
+
+
+def _count_consumers(start: Function) -> dict[int, int]:
+    """For each Function reachable from `start`, how many recorded edges point at it."""
+    pending: dict[int, int] = {id(start): 0}
+    stack = [start]
+    while stack:
+        function = stack.pop()
+        for edge in function.next_edges:
+            if isinstance(edge, Function):
+                key = id(edge)
+                if key in pending:
+                    pending[key] += 1
+                else:
+                    pending[key] = 1
+                    stack.append(edge)
+    return pending
+
+
+def _call_backward(function: Function, grad: np.ndarray) -> tuple:
+    """Run one node's backward and return one gradient (or None) per input."""
+    profiler = hooks.active_profiler
+    if profiler is None:
+        result = function.backward(grad)
+    else:
+        result = profiler.time_backward(function, grad)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) != len(function.next_edges):
+        raise RuntimeError(f"{function.name}.backward returned {len(result)} gradients for "
+                           f"{len(function.next_edges)} inputs")
+    if hooks.anomaly_checker is not None:
+        hooks.anomaly_checker.check_backward(function, result)
+    return result
+
+
+def _run_hooks(hook_list: list, grad: np.ndarray) -> np.ndarray:
+    """Call tensor hooks in order; a hook may return a replacement gradient."""
+    if not hook_list:
+        return grad
+    from .tensor import Tensor
+
+    for hook in list(hook_list):
+        replaced = hook(Tensor._from_op(grad))
+        if replaced is not None:
+            grad = np.asarray(getattr(replaced, "data", replaced))
+    return grad
+
+
+def _accumulate_leaves(leaf_grads: dict) -> None:
+    """Add each leaf's summed gradient into `.grad` (a fresh array: no aliasing)."""
+    from .tensor import Tensor
+
+    for leaf, grad in leaf_grads.values():
+        grad = _run_hooks(leaf._hooks, grad)
+        if leaf.grad is None:
+            leaf.grad = Tensor._from_op(np.array(grad, dtype=leaf.dtype, copy=True))
+        else:
+            leaf.grad.data = leaf.grad.data + grad

@@ -1,0 +1,78 @@
+"""Switches for recording the graph: `no_grad`, `enable_grad`, as in PyTorch.
+
+Both work as context managers and as decorators. The state is per thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, TypeVar
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+_state = threading.local()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward."""
+    return getattr(_state, "enabled", True)
+
+
+def _set(enabled: bool) -> None:
+    _state.enabled = enabled
+
+
+class _GradMode:
+    enabled: bool
+
+    def __enter__(self) -> None:
+        self._previous = is_grad_enabled()
+        _set(self.enabled)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _set(self._previous)
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Ops inside record no graph: results have requires_grad=False."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Turn recording back on inside a `no_grad` block."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Turn recording on or off: `with mg.set_grad_enabled(training): ...`."""
+
+    def __init__(self, mode: bool) -> None:
+        self.enabled = bool(mode)
+        self._previous = is_grad_enabled()
+        _set(self.enabled)  # PyTorch applies it on construction too
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, function: F) -> F:
+        _set(self._previous)
+        mode = self.enabled
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

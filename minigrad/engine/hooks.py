@@ -1,0 +1,13 @@
+"""Engine-wide observers that are off (None) unless a tool switches them on.
+
+`Function.apply` and `backward()` test these for None and do nothing else, so a profiler or
+anomaly checker costs nothing when not in use. The tools themselves live outside the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+active_profiler: Any = None   # has time_forward(function, arrays, options), time_backward(function, grad)
+anomaly_checker: Any = None   # has check_forward(function, output), check_backward(function, grads)
+backward_observers: list = []  # callables (function, grad) called as each node's grad is ready

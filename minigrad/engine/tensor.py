@@ -1,0 +1,219 @@
+"""`Tensor`: an n-dimensional array that remembers the op that made it.
+
+The engine's Tensor knows only data, gradient bookkeeping and conversion. Math methods and
+operators (`+`, `@`, `sum`, `reshape`, ...) are attached by `minigrad.ops`, so this file stays
+free of op-specific code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from . import dtypes
+from .function import Function
+
+__all__ = ["Tensor"]
+
+
+class Tensor:
+    """A NumPy array with autograd: `requires_grad`, `grad`, `grad_fn`, `backward()`."""
+
+    __array_priority__ = 1000  # make `ndarray op Tensor` defer to Tensor's reflected operators
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        target = dtypes.infer_dtype(data) if dtype is None else dtypes.to_dtype(dtype)
+        array = np.array(data, dtype=target)  # always a copy: a tensor owns its data
+        self._init(array, requires_grad=False)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, array: np.ndarray, requires_grad: bool) -> None:
+        self.data: np.ndarray = array
+        self.requires_grad: bool = requires_grad
+        self.grad: Optional[Tensor] = None
+        self.grad_fn: Optional[Function] = None
+        self._version: list[int] = [0]
+        self._hooks: list[Callable] = []
+        self._retains_grad = False
+
+    @classmethod
+    def _from_op(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """Wrap an op's output array without copying it."""
+        tensor = cls.__new__(cls)
+        tensor._init(np.asarray(array), requires_grad)
+        return tensor
+
+    # ---- attributes -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by an op that records grad)."""
+        return self.grad_fn is None
+
+    @property
+    def version(self) -> int:
+        """How many times this tensor's data was changed in place."""
+        return self._version[0]
+
+    def size(self, dim: Optional[int] = None) -> Any:
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_normalize_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ---- conversion -------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied, as in PyTorch)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted "
+                               f"to Scalar (item() needs exactly one element)")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.data.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    # ---- autograd ---------------------------------------------------------------------
+    def detach(self) -> "Tensor":
+        """A new tensor sharing this data, cut from the graph."""
+        tensor = Tensor._from_op(self.data)
+        tensor._version = self._version  # shares storage, so shares the version counter
+        return tensor
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Switch gradient tracking on a leaf; only float tensors can require grad."""
+        if requires_grad and not dtypes.is_floating(self.dtype):
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got dtype {self.dtype})")
+        if not requires_grad and not self.is_leaf:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; "
+                               "use detach() to get a tensor without grad")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor after backward (leaves keep it anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.is_leaf or self._retains_grad:
+            return
+        import weakref
+
+        reference = weakref.ref(self)
+
+        def store(grad: "Tensor") -> None:
+            tensor = reference()
+            if tensor is not None:
+                tensor.grad = grad if tensor.grad is None else Tensor._from_op(
+                    tensor.grad.data + grad.data)
+
+        self._retains_grad = True
+        self.grad_fn.output_hooks.append(_RetainGrad(store))
+
+    def register_hook(self, hook: Callable[["Tensor"], Optional["Tensor"]]) -> "RemovableHandle":
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hook_list = self._hooks if self.is_leaf else self.grad_fn.output_hooks
+        hook_list.append(hook)
+        return RemovableHandle(hook_list, hook)
+
+    def backward(self, gradient: Optional["Tensor"] = None, retain_graph: bool = False) -> None:
+        """Compute gradients of this tensor with respect to the leaves that require grad."""
+        from .backward import run_backward
+
+        run_backward(self, gradient, retain_graph)
+
+    # ---- printing ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(",
+                               precision=4, floatmode="maxprec_equal")
+        extras = []
+        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype=minigrad.{self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    __hash__ = object.__hash__
+
+
+class _RetainGrad:
+    """Marker hook that stores a non-leaf gradient (kept apart so users' hooks run first)."""
+
+    def __init__(self, store: Callable) -> None:
+        self.store = store
+
+    def __call__(self, grad: Tensor) -> None:
+        self.store(grad)
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `.remove()` takes the hook out again."""
+
+    def __init__(self, hook_list: list, hook: Callable) -> None:
+        self._hook_list = hook_list
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hook_list:
+            self._hook_list.remove(self._hook)
+
+
+def _normalize_dim(dim: int, ndim: int, where: str) -> int:
+    """Turn a possibly negative `dim` into an index, naming `where` when out of range."""
+    low, high = -max(ndim, 1), max(ndim, 1) - 1
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{where}: dim must be an int, got {type(dim).__name__}")
+    if not low <= dim <= high:
+        raise IndexError(f"{where}: Dimension out of range (expected to be in range of "
+                         f"[{low}, {high}], but got {dim})")
+    return int(dim) % max(ndim, 1)
+

@@ -1,0 +1,5 @@
+"""Neural-network building blocks, PyTorch-style."""
+
+from . import functional
+
+__all__ = ["functional"]
