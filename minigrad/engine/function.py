@@ -23,7 +23,7 @@ __all__ = ["Function"]
 # Attributes the engine owns; everything else on an instance is an op's saved state.
 _ENGINE_ATTRIBUTES = frozenset({
     "next_edges", "needs_input_grad", "options", "modules", "output_hooks", "released",
-    "saved_versions", "output_shape", "output_dtype", "output_ref",
+    "saved_versions", "output_shape", "output_dtype", "created_at",
 })
 
 
