@@ -1,4 +1,962 @@
-"""(placeholder being written: movement family)"""
-TENSOR_METHODS: dict = {}
-FUNCTIONAL: dict = {}
-TOPLEVEL: dict = {}
+"""Ops that move elements without arithmetic: reshape, transpose, expand, indexing, cat, pad.
+
+Forward returns a NumPy view of the input wherever NumPy can make one (reshape of contiguous
+data, transpose, expand, basic indexing, flip), as PyTorch does; the gradient of every op
+here is the same movement run backwards: reshape back, transpose back, sum over the expanded
+axes, scatter into zeros (accumulating repeated indices), split the concatenation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import Function, Tensor
+from ._broadcast import unbroadcast
+from ._convert import promote
+
+__all__ = [
+    "cat",
+    "chunk",
+    "clone",
+    "contiguous",
+    "expand",
+    "expand_as",
+    "flatten",
+    "flip",
+    "gather",
+    "getitem",
+    "pad",
+    "permute",
+    "repeat",
+    "reshape",
+    "reshape_as",
+    "scatter_add",
+    "split",
+    "squeeze",
+    "stack",
+    "t",
+    "transpose",
+    "unbind",
+    "unflatten",
+    "unsqueeze",
+    "view",
+    "view_as",
+]
+
+# Marks where an index array sits in the printable key an Index op keeps in its options.
+_ARRAY_SLOT = "tensor"
+
+
+# ---- argument helpers ---------------------------------------------------------------------
+def _dim(dim: Any, ndim: int, where: str) -> int:
+    """`dim` as an index in [0, ndim), PyTorch's IndexError when out of range (0-d acts 1-d)."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{where}: dim must be an int, got {type(dim).__name__}")
+    low, high = -max(ndim, 1), max(ndim, 1) - 1
+    if not low <= dim <= high:
+        raise IndexError(f"{where}: Dimension out of range (expected to be in range of "
+                         f"[{low}, {high}], but got {dim})")
+    return int(dim) % max(ndim, 1)
+
+
+def _sizes(args: tuple, where: str) -> tuple[int, ...]:
+    """Accept `f(2, 3)`, `f((2, 3))` and `f([2, 3])` like PyTorch; every size an int."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    for size in args:
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
+            raise TypeError(f"{where}: sizes must be ints, got {args!r}")
+    return tuple(int(size) for size in args)
+
+
+def _infer_shape(shape: tuple[int, ...], numel: int, where: str) -> tuple[int, ...]:
+    """Fill in a single -1 from the element count; PyTorch's RuntimeError when impossible."""
+    if sum(size == -1 for size in shape) > 1:
+        raise RuntimeError(f"{where}: only one dimension can be inferred (shape {list(shape)})")
+    for size in shape:
+        if size < -1:
+            raise RuntimeError(f"{where}: invalid shape dimension {size} in {list(shape)}")
+    known = math.prod(size for size in shape if size != -1)
+    invalid = RuntimeError(f"{where}: shape '{list(shape)}' is invalid for input of size {numel}")
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise invalid
+        return tuple(numel // known if size == -1 else size for size in shape)
+    if known != numel:
+        raise invalid
+    return shape
+
+
+def _as_tensor(value: Any, where: str, argument: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return Tensor._from_op(value)
+    raise TypeError(f"{where}: {argument} must be a Tensor, got {type(value).__name__}")
+
+
+# ---- reshape and friends ------------------------------------------------------------------
+class Reshape(Function):
+    """y = x with a new shape (a view when the strides allow, else a copy)."""
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        self.input_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad.reshape(self.input_shape)
+
+
+class View(Reshape):
+    """Reshape that never copies (checked by the public `view`)."""
+
+
+class Flatten(Reshape):
+    """Reshape that merges dims start_dim..end_dim."""
+
+
+class Unflatten(Reshape):
+    """Reshape that splits one dim into several."""
+
+
+class Squeeze(Reshape):
+    """Reshape that drops size-1 dims."""
+
+
+class Unsqueeze(Reshape):
+    """Reshape that inserts a size-1 dim."""
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """`x.reshape(8, -1)` or `x.reshape((8, -1))`: same elements, new shape; one -1 inferred.
+
+    A view when the data's strides allow it, else a copy (as in PyTorch).
+    """
+    target = _infer_shape(_sizes(shape, "reshape"), input.numel(), "reshape")
+    return Reshape.apply(input, shape=target)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """Like `reshape`, but only as a view: RuntimeError when the strides would need a copy."""
+    target = _infer_shape(_sizes(shape, "view"), input.numel(), "view")
+    try:
+        np.reshape(input.data, target, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            f"view: view size is not compatible with input tensor's size and stride (at least "
+            f"one dimension spans across two contiguous subspaces): shape {input.shape} to "
+            f"{target}. Use .reshape(...) instead.") from None
+    return View.apply(input, shape=target)
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other.shape)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other.shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one. Shape: (2, 3, 4) -> (24,) by default."""
+    start = _dim(start_dim, input.ndim, "flatten")
+    end = _dim(end_dim, input.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten() has invalid args: start_dim cannot come after end_dim "
+                           f"(start_dim={start_dim}, end_dim={end_dim}, shape {input.shape})")
+    shape = input.shape
+    if input.ndim == 0:
+        return Flatten.apply(input, shape=(1,))
+    target = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    return Flatten.apply(input, shape=target)
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim `dim` into `sizes` (one may be -1). Shape: (2, 6).unflatten(1, (2, 3)) -> (2, 2, 3)."""
+    axis = _dim(dim, input.ndim, "unflatten")
+    sizes = _sizes((sizes,), "unflatten")
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    length = input.shape[axis]
+    try:
+        sizes = _infer_shape(sizes, length, "unflatten")
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({length}) in the input tensor "
+                           f"(shape {input.shape})") from None
+    target = input.shape[:axis] + sizes + input.shape[axis + 1:]
+    return Unflatten.apply(input, shape=target)
+
+
+def squeeze(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Drop size-1 dims: all of them, or only those in `dim` (others are left alone)."""
+    if dim is None:
+        axes = {axis for axis, size in enumerate(input.shape) if size == 1}
+    else:
+        listed = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = set()
+        for item in listed:
+            axis = _dim(item, input.ndim, "squeeze")
+            if axis in axes:
+                raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of "
+                                   f"dims {tuple(listed)}")
+            axes.add(axis)
+        axes = {axis for axis in axes if input.ndim > 0 and input.shape[axis] == 1}
+    target = tuple(size for axis, size in enumerate(input.shape) if axis not in axes)
+    return Squeeze.apply(input, shape=target)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at `dim` (in [-ndim-1, ndim])."""
+    axis = _dim(dim, input.ndim + 1, "unsqueeze")
+    target = input.shape[:axis] + (1,) + input.shape[axis:]
+    return Unsqueeze.apply(input, shape=target)
+
+
+# ---- transposes ---------------------------------------------------------------------------
+class Permute(Function):
+    """y = x with its dims reordered (a view)."""
+
+    def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+        self.dims = dims
+        return x.transpose(dims)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad.transpose(np.argsort(self.dims))
+
+
+class Transpose(Permute):
+    """Permute that swaps two dims."""
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    """Reorder dims: `x.permute(2, 0, 1)` or `x.permute((2, 0, 1))`."""
+    dims = _sizes(dims, "permute")
+    if len(dims) != input.ndim:
+        raise RuntimeError(f"permute: number of dims don't match in permute: input.dim() = "
+                           f"{input.ndim} (shape {input.shape}) is not equal to "
+                           f"len(dims) = {len(dims)}")
+    axes = tuple(_dim(dim, input.ndim, "permute") for dim in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (dims {dims})")
+    return Permute.apply(input, dims=axes)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap dims dim0 and dim1 (a view)."""
+    first = _dim(dim0, input.ndim, "transpose")
+    second = _dim(dim1, input.ndim, "transpose")
+    axes = list(range(input.ndim))
+    if input.ndim > 0:
+        axes[first], axes[second] = axes[second], axes[first]
+    return Transpose.apply(input, dims=tuple(axes))
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a matrix; 0-d and 1-d tensors come back as they are."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D (shape {input.shape})")
+    return transpose(input, 0, -1) if input.ndim == 2 else transpose(input, 0, 0)
+
+
+def _reverse_dims(input: Tensor) -> Tensor:
+    """`x.T`: all dims reversed (PyTorch deprecates it for ndim != 2, but does the same)."""
+    return Transpose.apply(input, dims=tuple(reversed(range(input.ndim))))
+
+
+def _matrix_transpose(input: Tensor) -> Tensor:
+    """`x.mT`: the last two dims swapped."""
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor (shape {input.shape}).")
+    return transpose(input, -2, -1)
+
+
+# ---- expand, repeat, flip, copies ---------------------------------------------------------
+class Expand(Function):
+    """y = x broadcast to a larger shape (a read-only view); the gradient sums the repeats."""
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        self.input_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return unbroadcast(grad, self.input_shape)
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast size-1 dims (and new leading dims) to `sizes`; -1 keeps a dim's size."""
+    sizes = _sizes(sizes, "expand")
+    shape = input.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({len(shape)}) "
+                           f"(target sizes {list(sizes)}, tensor sizes {list(shape)})")
+    lead = len(sizes) - len(shape)
+    target = []
+    for axis, size in enumerate(sizes):
+        if axis < lead:
+            if size < 0:
+                raise RuntimeError(f"expand: the expanded size of the tensor ({size}) isn't "
+                                   f"allowed in a leading, non-existing dimension {axis} "
+                                   f"(target sizes {list(sizes)})")
+            target.append(size)
+            continue
+        existing = shape[axis - lead]
+        if size == -1:
+            size = existing
+        if existing != size and existing != 1:
+            raise RuntimeError(
+                f"expand: The expanded size of the tensor ({size}) must match the existing "
+                f"size ({existing}) at non-singleton dimension {axis}.  Target sizes: "
+                f"{list(sizes)}.  Tensor sizes: {list(shape)}")
+        if size < 0:
+            raise RuntimeError(f"expand: invalid size {size} at dimension {axis} "
+                               f"(target sizes {list(sizes)})")
+        target.append(size)
+    return Expand.apply(input, shape=tuple(target))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other.shape)
+
+
+class Repeat(Function):
+    """y = x tiled `repeats` times along each dim (a copy)."""
+
+    def forward(self, x: np.ndarray, repeats: tuple[int, ...]) -> np.ndarray:
+        self.input_shape = x.shape
+        return np.tile(x, repeats)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        repeats = self.options["repeats"]
+        shape = (1,) * (len(repeats) - len(self.input_shape)) + self.input_shape
+        # view the grad as (r0, s0, r1, s1, ...) and sum over every r axis
+        split = tuple(size for pair in zip(repeats, shape) for size in pair)
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(self.input_shape)
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """Tile the tensor: `x.repeat(2, 1)`; more sizes than dims add leading dims."""
+    repeats = _sizes(sizes, "repeat")
+    if len(repeats) < input.ndim:
+        raise RuntimeError(f"repeat: Number of dimensions of repeat dims can not be smaller than "
+                           f"number of dimensions of tensor (repeats {repeats}, shape "
+                           f"{input.shape})")
+    if any(size < 0 for size in repeats):
+        raise RuntimeError(f"repeat: Trying to create tensor with negative dimension "
+                           f"(repeats {repeats})")
+    return Repeat.apply(input, repeats=repeats)
+
+
+class Flip(Function):
+    """y = x reversed along `dims` (a view with negative strides)."""
+
+    def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+        return np.flip(x, dims)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return np.flip(grad, self.options["dims"])
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:
+    """Reverse the order of elements along `dims`: `x.flip(0)`, `mg.flip(x, (0, 1))`."""
+    dims = _sizes(dims, "flip")
+    axes = tuple(_dim(dim, input.ndim, "flip") for dim in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"flip: dims has duplicates: {dims}")
+    if input.ndim == 0:
+        axes = ()
+    return Flip.apply(input, dims=axes)
+
+
+class Contiguous(Function):
+    """y = a C-contiguous copy of x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(x)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+
+class Clone(Function):
+    """y = a copy of x that owns its memory."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad
+
+
+def contiguous(input: Tensor) -> Tensor:
+    """The tensor itself when its data is C-contiguous, else a contiguous copy."""
+    if input.data.flags.c_contiguous:
+        return input
+    return Contiguous.apply(input)
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy with its own memory, still in the graph."""
+    return Clone.apply(input)
+
+
+# ---- indexing -----------------------------------------------------------------------------
+class Index(Function):
+    """y = x[key] with NumPy (= PyTorch) indexing rules.
+
+    Index arrays come in as extra integer/bool inputs so the key in `options` stays small
+    and printable; `_ARRAY_SLOT` marks where each one goes. The gradient scatters into zeros;
+    with integer arrays np.add.at accumulates repeated indices.
+    """
+
+    def forward(self, x: np.ndarray, *index_arrays: np.ndarray, key: tuple) -> np.ndarray:
+        arrays = iter(index_arrays)
+        full_key = tuple(next(arrays) if item == _ARRAY_SLOT else item for item in key)
+        if not any(item is Ellipsis for item in key):
+            full_key += (Ellipsis,)  # so a full integer index gives a 0-d view, not a scalar
+        self.key = full_key
+        self.input_shape = x.shape
+        self.array_count = len(index_arrays)
+        self.accumulate = any(array.dtype.kind != "b" for array in index_arrays)
+        return x[full_key]
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
+        if self.accumulate:
+            np.add.at(input_grad, self.key, grad)
+        else:
+            input_grad[self.key] = grad
+        return (input_grad,) + (None,) * self.array_count
+
+
+def _index_item(item: Any) -> Any:
+    """One entry of an index key as int, slice, None, Ellipsis or an int/bool ndarray."""
+    if item is None or item is Ellipsis:
+        return item
+    if isinstance(item, (bool, np.bool_)):
+        return np.asarray(item, dtype=bool)
+    if isinstance(item, (int, np.integer)):
+        return int(item)
+    if isinstance(item, slice):
+        if item.step is not None and item.step <= 0:
+            if item.step == 0:
+                raise ValueError("getitem: slice step cannot be zero")
+            raise ValueError(f"getitem: step must be greater than zero (got {item}; use "
+                             f"flip() to reverse)")
+        return item
+    if isinstance(item, Tensor):
+        array = item.data
+        if array.dtype == np.uint8:
+            array = array.astype(bool)  # PyTorch reads uint8 index tensors as masks
+    elif isinstance(item, (np.ndarray, list, tuple)):
+        array = np.asarray(item)
+        if array.size == 0 and array.dtype.kind == "f":
+            array = array.astype(np.int64)  # x[[]] selects nothing, as in PyTorch
+    else:
+        raise IndexError(f"getitem: only integers, slices (`:`), ellipsis (`...`), None and "
+                         f"long or byte Variables are valid indices (got "
+                         f"{type(item).__name__})")
+    if array.dtype.kind not in "biu":
+        raise IndexError(f"getitem: tensors used as indices must be long, int, byte or bool "
+                         f"tensors (got dtype {array.dtype})")
+    return array
+
+
+def _check_key(key: tuple, shape: tuple[int, ...]) -> None:
+    """PyTorch's IndexErrors for a normalised key on a tensor of `shape`."""
+    ndim = len(shape)
+    ellipses = sum(item is Ellipsis for item in key)
+    if ellipses > 1:
+        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+    consumed = 0
+    for item in key:
+        if isinstance(item, np.ndarray) and item.dtype.kind == "b":
+            consumed += item.ndim
+        elif item is not None and item is not Ellipsis:
+            consumed += 1
+    if consumed > ndim:
+        raise IndexError(f"getitem: too many indices for tensor of dimension {ndim} "
+                         f"(shape {shape})")
+    axis = 0
+    for item in key:
+        if item is None:
+            continue
+        if item is Ellipsis:
+            axis += ndim - consumed
+            continue
+        if isinstance(item, np.ndarray) and item.dtype.kind == "b":
+            expected = shape[axis:axis + item.ndim]
+            for offset, (got, want) in enumerate(zip(item.shape, expected)):
+                if got != want:
+                    raise IndexError(
+                        f"getitem: The shape of the mask {list(item.shape)} at index {offset} "
+                        f"does not match the shape of the indexed tensor {list(shape)} at "
+                        f"index {axis + offset}")
+            axis += item.ndim
+            continue
+        size = shape[axis]
+        if isinstance(item, int):
+            values = (item,)
+        elif isinstance(item, np.ndarray) and item.size:
+            values = (int(item.min()), int(item.max()))
+        else:
+            values = ()
+        for value in values:
+            if not -size <= value < size:
+                raise IndexError(f"getitem: index {value} is out of bounds for dimension "
+                                 f"{axis} with size {size} (shape {shape})")
+        axis += 1
+
+
+def getitem(input: Tensor, key: Any) -> Tensor:
+    """`x[key]`: ints, slices (positive steps), None, Ellipsis, bool masks, integer arrays.
+
+    Basic indexing returns a view; masks and integer arrays (advanced indexing) copy, and
+    the gradient of a repeated index is the sum over its repeats.
+    """
+    items = key if isinstance(key, tuple) else (key,)
+    items = tuple(_index_item(item) for item in items)
+    _check_key(items, input.shape)
+    arrays = [Tensor._from_op(item) for item in items if isinstance(item, np.ndarray)]
+    template = tuple(_ARRAY_SLOT if isinstance(item, np.ndarray) else item for item in items)
+    return Index.apply(input, *arrays, key=template)
+
+
+def _narrow_all(input: Tensor, axis: int, bounds: list[tuple[int, int]]) -> tuple[Tensor, ...]:
+    """Slices [start, stop) of `input` along `axis`, each a view."""
+    lead = (slice(None),) * axis
+    return tuple(getitem(input, lead + (slice(start, stop),)) for start, stop in bounds)
+
+
+def split(input: Tensor, split_size_or_sections: int | Sequence[int],
+          dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes."""
+    axis = _dim(dim, input.ndim, "split")
+    length = input.shape[axis] if input.ndim else 1
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and length != 0):
+            raise RuntimeError(f"split: split_size must be positive, got {size} "
+                               f"(dim {dim} has size {length})")
+        starts = range(0, length, size) if size else [0]
+        bounds = [(start, min(start + size, length)) for start in starts]
+    else:
+        sections = _sizes((split_size_or_sections,), "split")
+        if sum(sections) != length or any(size < 0 for size in sections):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                               f"{length} (input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={list(sections)}")
+        offsets = np.cumsum((0,) + sections).tolist()
+        bounds = list(itertools.pairwise(offsets))
+    return _narrow_all(input, axis, bounds)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into at most `chunks` pieces of equal size ceil(size / chunks) along `dim`."""
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = _dim(dim, input.ndim, "chunk")
+    length = input.shape[axis] if input.ndim else 1
+    return split(input, max(-(-length // int(chunks)), 1), dim=axis)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along `dim`, with that dim removed."""
+    if input.ndim == 0:
+        raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
+    axis = _dim(dim, input.ndim, "unbind")
+    lead = (slice(None),) * axis
+    return tuple(getitem(input, lead + (index,)) for index in range(input.shape[axis]))
+
+
+# ---- cat and stack ------------------------------------------------------------------------
+class Cat(Function):
+    """y = the inputs joined along `dim`; the gradient splits back into the inputs' pieces."""
+
+    def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
+        self.offsets = np.cumsum([array.shape[dim] for array in arrays])[:-1].tolist()
+        return np.concatenate(arrays, axis=dim)
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        return tuple(np.split(grad, self.offsets, axis=self.options["dim"]))
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new dim `dim`; the gradient is the slices along it."""
+
+    def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
+        return np.stack(arrays, axis=dim)
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        lead = (slice(None),) * self.options["dim"]
+        return tuple(grad[lead + (index,)] for index in range(grad.shape[self.options["dim"]]))
+
+
+def _tensor_list(tensors: Any, where: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{where}(): argument 'tensors' must be a tuple or list of Tensors, "
+                        f"not {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{where}(): expected a non-empty list of Tensors")
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{where}(): expected Tensor as element {position} in argument "
+                            f"'tensors', but got {type(tensor).__name__}")
+    return list(tensors)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; other dims must match; dtypes promote like torch.
+
+    Shape: (2, 3) and (4, 3) with dim=0 -> (6, 3).
+    """
+    tensors = _tensor_list(tensors, "cat")
+    shapes = [tensor.shape for tensor in tensors]
+    for position, shape in enumerate(shapes):
+        if not shape:
+            raise RuntimeError(f"cat(): zero-dimensional tensor (at position {position}) "
+                               f"cannot be concatenated (shapes {shapes})")
+    first = shapes[0]
+    axis = _dim(dim, len(first), "cat")
+    for position, shape in enumerate(shapes):
+        if len(shape) != len(first):
+            raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got "
+                               f"{len(first)} and {len(shape)} (shapes {shapes}, dim {dim})")
+        for other_axis, (want, got) in enumerate(zip(first, shape)):
+            if other_axis != axis and want != got:
+                raise RuntimeError(
+                    f"cat(): Sizes of tensors must match except in dimension {axis}. Expected "
+                    f"size {want} but got size {got} for tensor number {position} in the list "
+                    f"(shapes {shapes}, dim {dim})")
+    return Cat.apply(*promote(*tensors), dim=axis)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equal-shape tensors along a new dim. Shape: 3 x (2, 4) with dim=1 -> (2, 3, 4)."""
+    tensors = _tensor_list(tensors, "stack")
+    shapes = [tensor.shape for tensor in tensors]
+    axis = _dim(dim, len(shapes[0]) + 1, "stack")
+    for position, shape in enumerate(shapes):
+        if shape != shapes[0]:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shapes[0])} at entry 0 and {list(shape)} at entry "
+                               f"{position} (dim {dim})")
+    return Stack.apply(*promote(*tensors), dim=axis)
+
+
+# ---- pad ----------------------------------------------------------------------------------
+class ConstantPad(Function):
+    """y = x framed by `value` (negative padding crops); the gradient is the inner window."""
+
+    def forward(self, x: np.ndarray, pad: tuple[int, ...], value: Any) -> np.ndarray:
+        self.input_shape = x.shape
+        output_shape, self.source, self.target = _pad_windows(x.shape, pad)
+        output = np.full(output_shape, value, dtype=x.dtype)
+        output[self.target] = x[self.source]
+        return output
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
+        input_grad[self.source] = grad[self.target]
+        return input_grad
+
+
+def _pad_windows(shape: tuple[int, ...], pad: tuple[int, ...]) -> tuple:
+    """Output shape and the matching (source, target) slices for constant padding."""
+    output_shape = list(shape)
+    source = [slice(None)] * len(shape)
+    target = [slice(None)] * len(shape)
+    for pair in range(len(pad) // 2):
+        axis = len(shape) - 1 - pair
+        left, right = pad[2 * pair], pad[2 * pair + 1]
+        size = shape[axis]
+        output_size = size + left + right
+        # input element j lands at j + left when 0 <= j + left < output_size
+        low = max(0, -left)
+        high = max(min(size, output_size - left), low)
+        output_shape[axis] = output_size
+        source[axis] = slice(low, high)
+        target[axis] = slice(low + left, high + left)
+    return tuple(output_shape), tuple(source), tuple(target)
+
+
+class IndexPad(Function):
+    """Reflect / replicate / circular padding as a gather along each padded dim."""
+
+    def forward(self, x: np.ndarray, pad: tuple[int, ...], mode: str) -> np.ndarray:
+        self.input_shape = x.shape
+        self.gathers = []
+        for pair in range(len(pad) // 2):
+            axis = x.ndim - 1 - pair
+            positions = _pad_positions(x.shape[axis], pad[2 * pair], pad[2 * pair + 1], mode)
+            self.gathers.append((axis, positions, x.shape[axis]))
+            x = np.take(x, positions, axis=axis)
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        for axis, positions, size in reversed(self.gathers):
+            shape = list(grad.shape)
+            shape[axis] = size
+            gathered = np.zeros(shape, dtype=grad.dtype)
+            np.add.at(gathered, (slice(None),) * axis + (positions,), grad)
+            grad = gathered
+        return grad
+
+
+def _pad_positions(size: int, left: int, right: int, mode: str) -> np.ndarray:
+    """For each output position along one dim, the input position it copies."""
+    positions = np.arange(-left, size + right)
+    if mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if mode == "circular":
+        return positions % size
+    period = 2 * (size - 1)  # reflect: mirror about the edges without repeating them
+    folded = np.abs(positions) % max(period, 1)
+    return np.where(folded > size - 1, period - folded, folded)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """Pad the last dims: `pad = (left, right, top, bottom, front, back)`, last dim first.
+
+    mode "constant" fills with `value` (default 0; negative padding crops); "reflect",
+    "replicate" and "circular" copy edge values and pad 1 to 3 trailing dims as in PyTorch.
+    Shape: (N, C, H, W) with pad (l, r, t, b) -> (N, C, H + t + b, W + l + r).
+    """
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got "
+                        f"{type(pad).__name__}")
+    for position, amount in enumerate(pad):
+        if not isinstance(amount, (int, np.integer)) or isinstance(amount, bool):
+            raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found element "
+                            f"of type {type(amount).__name__} at pos {position}")
+    pad = tuple(int(amount) for amount in pad)
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2 (pad {pad})")
+    if len(pad) > 2 * input.ndim:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times "
+                           f"the input dimension but got padding length {len(pad)} and input "
+                           f"of dimension {input.ndim} (shape {input.shape})")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode!r} "
+                                  f"(expected one of {_PAD_MODES})")
+    for pair in range(len(pad) // 2):
+        axis = input.ndim - 1 - pair
+        left, right = pad[2 * pair], pad[2 * pair + 1]
+        if input.shape[axis] + left + right < 0:
+            raise RuntimeError(
+                f"pad: The input size {input.shape[axis]}, plus negative padding {left} and "
+                f"{right} resulted in a negative output size, which is invalid. Check "
+                f"dimension {axis} of your input (shape {input.shape}).")
+    if mode == "constant":
+        fill = 0 if value is None else value
+        return ConstantPad.apply(input, pad=pad, value=fill)
+    _check_index_pad(input, pad, mode)
+    return IndexPad.apply(input, pad=pad, mode=mode)
+
+
+def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
+    """PyTorch's limits for reflect / replicate / circular padding."""
+    padded = len(pad) // 2
+    if padded == 0 or input.ndim not in (padded + 1, padded + 2):
+        raise NotImplementedError(
+            f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor "
+            f"in mode {mode!r} (pads of 2, 4, 6 need 2-3D, 3-4D, 4-5D inputs; shape "
+            f"{input.shape})")
+    for pair in range(padded):
+        axis = input.ndim - 1 - pair
+        size = input.shape[axis]
+        left, right = pad[2 * pair], pad[2 * pair + 1]
+        if mode == "reflect" and max(left, right) >= size:
+            raise RuntimeError(
+                f"pad: Padding size should be less than the corresponding input dimension, "
+                f"but got: padding ({left}, {right}) at dimension {axis} of input "
+                f"{list(input.shape)}")
+        if mode == "circular" and max(left, right) > size:
+            raise RuntimeError(f"pad: Padding value causes wrapping around more than once "
+                               f"(padding ({left}, {right}) at dimension {axis} of input "
+                               f"{list(input.shape)})")
+        if size == 0:
+            raise RuntimeError(f"pad: cannot pad an empty dimension {axis} in mode {mode!r} "
+                               f"(input {list(input.shape)})")
+
+
+# ---- gather and scatter_add ---------------------------------------------------------------
+def _scatter_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    """A full advanced-index key: position i of `index` -> (i0, ..., index[i], ..., in)."""
+    key = []
+    for other_axis, size in enumerate(index.shape):
+        if other_axis == axis:
+            key.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[other_axis] = size
+            key.append(np.arange(size).reshape(shape))
+    return tuple(key)
+
+
+class Gather(Function):
+    """y[i][j][k] = x[index[i][j][k]][j][k] along `dim` (dim=0 here); index is an input."""
+
+    def forward(self, x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
+        self.input_shape = x.shape
+        self.key = _scatter_index(index, dim)
+        return x[self.key]
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
+        np.add.at(input_grad, self.key, grad)
+        return input_grad, None
+
+
+class ScatterAdd(Function):
+    """y = x, then y[index[i][j]][j] += src[i][j] along `dim` (dim=0 here)."""
+
+    def forward(self, x: np.ndarray, index: np.ndarray, src: np.ndarray,
+                dim: int) -> np.ndarray:
+        self.src_shape = src.shape
+        self.key = _scatter_index(index, dim)
+        self.window = tuple(slice(0, size) for size in index.shape)
+        output = x.copy()
+        np.add.at(output, self.key, src[self.window])
+        return output
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        src_grad = None
+        if self.needs_input_grad[2]:
+            src_grad = np.zeros(self.src_shape, dtype=grad.dtype)
+            src_grad[self.window] = grad[self.key]
+        return grad, None, src_grad
+
+
+def _check_index(where: str, input: Tensor, dim: int, index: Any,
+                 src: Tensor | None = None) -> tuple[int, Tensor]:
+    """Validate gather/scatter arguments the way PyTorch does; returns (axis, index)."""
+    index = _as_tensor(index, where, "index")
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"{where}(): Expected dtype int32/int64 for index, got "
+                           f"{index.dtype}")
+    axis = _dim(dim, input.ndim, where)
+    if index.ndim != input.ndim and not (input.ndim <= 1 and index.ndim <= 1):
+        raise RuntimeError(f"{where}(): Index tensor must have the same number of dimensions "
+                           f"as input tensor (index {index.shape}, input {input.shape})")
+    input_shape = input.shape if input.ndim else (1,)
+    index_shape = index.shape if index.ndim else (1,)
+    for other_axis, (want, got) in enumerate(zip(input_shape, index_shape)):
+        too_big = got > want and other_axis != axis
+        if src is not None:
+            too_big = too_big or got > (src.shape if src.ndim else (1,))[other_axis]
+        if too_big:
+            extra = f" and to be no larger size than src {list(src.shape)}" if src else ""
+            raise RuntimeError(f"{where}(): Size does not match at dimension {other_axis}: "
+                               f"expected index {list(index.shape)} to be no larger than "
+                               f"self {list(input.shape)} apart from dimension {axis}{extra}")
+    if index.numel():
+        size = input_shape[axis]
+        low, high = int(index.data.min()), int(index.data.max())
+        for value in (low, high):
+            if not 0 <= value < size:
+                raise RuntimeError(f"{where}(): index {value} is out of bounds for dimension "
+                                   f"{axis} with size {size} (input {input.shape})")
+    return axis, index
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j][k] = input[index[i][j][k]][j][k] for dim=0 (and likewise for other dims).
+
+    Shape: index's shape; index.size(d) <= input.size(d) for d != dim.
+    """
+    axis, index = _check_index("gather", input, dim, index)
+    if input.ndim == 0 or index.ndim == 0:  # PyTorch lets 0-d and 1-d operands mix
+        flat = gather(reshape(input, -1), 0, reshape(index, -1))
+        return reshape(flat, index.shape)
+    return Gather.apply(input, index, dim=axis)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of input with out[index[i][j]][j] += src[i][j] for dim=0 (likewise other dims).
+
+    Repeated indices accumulate. input and src must have the same dtype, as in PyTorch.
+    """
+    src = _as_tensor(src, "scatter_add", "src")
+    axis, index = _check_index("scatter_add", input, dim, index, src)
+    if input.dtype != src.dtype:
+        raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype "
+                           f"(self {input.dtype}, src {src.dtype})")
+    if index.ndim != src.ndim and not (src.ndim <= 1 and index.ndim <= 1):
+        raise RuntimeError(f"scatter_add(): Index tensor must have the same number of "
+                           f"dimensions as src tensor (index {index.shape}, src {src.shape})")
+    if input.ndim == 0 or index.ndim == 0 or src.ndim == 0:
+        flat = scatter_add(reshape(input, -1), 0, reshape(index, -1), reshape(src, -1))
+        return reshape(flat, input.shape)
+    return ScatterAdd.apply(input, index, src, dim=axis)
+
+
+# ---- tables -------------------------------------------------------------------------------
+TENSOR_METHODS = {
+    "reshape": reshape,
+    "view": view,
+    "view_as": view_as,
+    "reshape_as": reshape_as,
+    "flatten": flatten,
+    "unflatten": unflatten,
+    "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "permute": permute,
+    "transpose": transpose,
+    "swapaxes": transpose,
+    "swapdims": transpose,
+    "t": t,
+    "T": property(_reverse_dims),
+    "mT": property(_matrix_transpose),
+    "expand": expand,
+    "expand_as": expand_as,
+    "repeat": repeat,
+    "flip": flip,
+    "contiguous": contiguous,
+    "clone": clone,
+    "__getitem__": getitem,
+    "split": split,
+    "chunk": chunk,
+    "unbind": unbind,
+    "gather": gather,
+    "scatter_add": scatter_add,
+}
+FUNCTIONAL = {
+    "pad": pad,
+}
+TOPLEVEL = {
+    "reshape": reshape,
+    "flatten": flatten,
+    "unflatten": unflatten,
+    "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "permute": permute,
+    "transpose": transpose,
+    "swapaxes": transpose,
+    "swapdims": transpose,
+    "t": t,
+    "flip": flip,
+    "clone": clone,
+    "split": split,
+    "chunk": chunk,
+    "unbind": unbind,
+    "cat": cat,
+    "concat": cat,
+    "concatenate": cat,
+    "stack": stack,
+    "gather": gather,
+    "scatter_add": scatter_add,
+}
