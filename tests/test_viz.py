@@ -1,0 +1,402 @@
+"""Graph pictures: rendered with the real `dot` to SVG and read back with xml.etree.
+
+Every check looks at what a reader of the picture would see: node labels, edges (by their
+"source->target" titles), cluster boxes and where nodes sit, fill colours.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.engine import Function, hooks
+from minigrad.viz import draw_graph, record_grads, style
+
+SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- tiny ops, so the first tests depend on the engine only ---------------------------------
+class Scale(Function):
+    """y = factor * x."""
+
+    def forward(self, x, factor):
+        self.factor = factor
+        return x * np.asarray(factor, dtype=x.dtype)
+
+    def backward(self, grad):
+        return grad * np.asarray(self.factor, dtype=grad.dtype)
+
+
+class Product(Function):
+    """y = a * b (same shapes)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        return grad * self.b, grad * self.a
+
+
+class Add(Function):
+    """y = a + b (same shapes)."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad.copy(), grad.copy()
+
+
+class Total(Function):
+    """y = sum(x)."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return np.asarray(x.sum(), dtype=x.dtype)
+
+    def backward(self, grad):
+        return np.broadcast_to(grad, self.shape).copy()
+
+
+class Window(Function):
+    """An op with tuple and string options, like a pooling layer."""
+
+    def forward(self, x, kernel_size, stride, mode):
+        return x.copy()
+
+    def backward(self, grad):
+        return grad.copy()
+
+
+class Poison(Function):
+    """Identity forward; backward turns the gradient into NaN."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return np.full_like(grad, np.nan)
+
+
+class Labelled(Function):
+    """An op that names itself for pictures."""
+
+    def forward(self, x, power):
+        return x ** power
+
+    def backward(self, grad):
+        return grad
+
+    def label(self):
+        return f"x^{self.options['power']}"
+
+
+# ---- reading SVG --------------------------------------------------------------------------
+def render(graph) -> ET.Element:
+    return ET.fromstring(graph.pipe(format="svg"))
+
+
+def _texts(group: ET.Element) -> list[str]:
+    return ["".join(text.itertext()).strip() for text in group.iter(f"{SVG}text")]
+
+
+def _fill(group: ET.Element) -> str | None:
+    for element in group.iter():
+        if element.tag in (f"{SVG}polygon", f"{SVG}ellipse", f"{SVG}path"):
+            fill = element.get("fill")
+            if fill and fill != "none":
+                return fill
+    return None
+
+
+def _points(group: ET.Element) -> list[tuple[float, float]]:
+    points = []
+    for element in group.iter():
+        if element.tag == f"{SVG}polygon":
+            for pair in element.get("points").split():
+                x, y = pair.split(",")
+                points.append((float(x), float(y)))
+        elif element.tag == f"{SVG}ellipse":
+            cx, cy = float(element.get("cx")), float(element.get("cy"))
+            rx, ry = float(element.get("rx")), float(element.get("ry"))
+            points += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+        elif element.tag == f"{SVG}path":
+            numbers = [float(n) for n in re.findall(r"-?\d+\.?\d*", element.get("d"))]
+            points += list(zip(numbers[0::2], numbers[1::2]))
+    return points
+
+
+def _box(group: ET.Element) -> tuple[float, float, float, float]:
+    points = _points(group)
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def groups(svg: ET.Element, kind: str) -> dict[str, ET.Element]:
+    """SVG groups of class "node", "edge" or "cluster", by their <title> (node name)."""
+    found = {}
+    for group in svg.iter(f"{SVG}g"):
+        if group.get("class") == kind:
+            found[group.find(f"{SVG}title").text] = group
+    return found
+
+
+def labels(svg: ET.Element) -> dict[str, list[str]]:
+    """Each node's label lines, by node name."""
+    return {name: _texts(group) for name, group in groups(svg, "node").items()}
+
+
+def node_named(svg: ET.Element, first_line: str) -> str:
+    """The node whose label starts with `first_line` (exactly one)."""
+    matches = [name for name, lines in labels(svg).items() if lines and lines[0] == first_line]
+    assert len(matches) == 1, (first_line, matches)
+    return matches[0]
+
+
+def edges(svg: ET.Element) -> list[tuple[str, str]]:
+    titles = [group.find(f"{SVG}title").text for group in svg.iter(f"{SVG}g")
+              if group.get("class") == "edge"]
+    return [tuple(title.split("->")) for title in titles]
+
+
+def inside(svg: ET.Element, node: str, cluster: str) -> bool:
+    """True when the drawn node lies within the drawn cluster box."""
+    x0, y0, x1, y1 = _box(groups(svg, "cluster")[cluster])
+    nx0, ny0, nx1, ny1 = _box(groups(svg, "node")[node])
+    return x0 <= nx0 and nx1 <= x1 and y0 <= ny0 and ny1 <= y1
+
+
+# ---- a small hand-built graph --------------------------------------------------------------
+def small_graph():
+    """x is used twice by one op (reuse), h feeds two ops (branch), c is made under no_grad."""
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with mg.no_grad():
+        c = Scale.apply(x, factor=2.0)
+    h = Product.apply(x, x)
+    left = Scale.apply(h, factor=3.0)
+    right = Product.apply(h, c)
+    loss = Total.apply(Product.apply(Product.apply(left, right), w))
+    return loss, {"x": x, "w": w, "c": c}
+
+
+def test_small_graph_nodes_edges_and_labels():
+    loss, tensors = small_graph()
+    svg = render(draw_graph(loss, names=tensors))
+    lines = labels(svg)
+    ops = [name for name in lines if name.startswith("op")]
+    assert len(ops) == 6
+    assert sorted(lines[name][0] for name in ops) == [
+        "product", "product", "product", "product", "scale factor=3", "total"]
+    x, c = node_named(svg, "x"), node_named(svg, "c")
+    assert lines[node_named(svg, "w")][0] == "w"
+    assert lines[x] == ["x", "(3,) float32"]
+    assert lines[c] == ["c", "(3,) float32"]
+    output = node_named(svg, "output")
+    assert lines[output] == ["output", "() float32"]
+    arrows = edges(svg)
+    square = [target for source, target in arrows if source == x]
+    assert len(square) == 2 and square[0] == square[1]          # x * x: two arrows into one op
+    h_consumers = [target for source, target in arrows if source == square[0]]
+    assert len(h_consumers) == 2                                 # h branches into two ops
+    assert {lines[target][0] for target in h_consumers} == {"product", "scale factor=3"}
+    assert [lines[target][0] for source, target in arrows if source == c] == ["product"]
+    assert [source for source, target in arrows if target == output] != []
+    assert all(not source.startswith("out") for source, _ in arrows)  # data flows into outputs
+    assert len(arrows) == 11
+
+
+def test_constant_from_no_grad_is_a_dashed_leaf_and_absent_inputs_are_not_drawn():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.no_grad():
+        mask = Scale.apply(x, factor=0.0)
+    y = Total.apply(Product.apply(x, mask))
+    svg = render(draw_graph(y))
+    constant = node_named(svg, "constant")
+    shape = groups(svg, "node")[constant].find(f"{SVG}ellipse")
+    assert shape.get("stroke-dasharray")                         # dashed outline
+    assert [lines[0] for lines in labels(svg).values()].count("scale factor=0") == 0
+
+
+def test_shapes_dtypes_and_show_shapes_off():
+    x = mg.tensor(np.ones((2, 3)), dtype=mg.float64, requires_grad=True)
+    y = Total.apply(Scale.apply(x, factor=2.0))
+    lines = labels(render(draw_graph(y, names={"x": x})))
+    assert ["x", "(2, 3) float64"] in lines.values()
+    assert ["scale factor=2", "(2, 3) float64"] in lines.values()
+    plain = labels(render(draw_graph(y, names={"x": x}, show_shapes=False)))
+    assert sorted(plain.values()) == [["output"], ["scale factor=2"], ["total"], ["x"]]
+
+
+def test_op_label_from_options_and_label_method():
+    x = mg.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
+    y = Window.apply(x, kernel_size=(2, 2), stride=2, mode="max")
+    z = Total.apply(Labelled.apply(y, power=3))
+    lines = [label[0] for label in labels(render(draw_graph(z))).values()]
+    assert "window kernel_size=(2, 2) stride=2 mode=max" in lines
+    assert "x^3" in lines
+    assert style.format_value(np.arange(100).reshape(10, 10)) == "array(10, 10)"
+    assert style.format_value(slice(1, None)) == "1:"
+    assert style.format_value((1.5, mg.float32, None)) == "(1.5, float32, None)"
+
+
+def test_several_outputs_by_name():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = Scale.apply(x, factor=2.0)
+    first, second = Total.apply(h), Total.apply(Product.apply(h, h))
+    svg = render(draw_graph({"loss": first, "penalty": second}))
+    lines = labels(svg)
+    assert node_named(svg, "loss") and node_named(svg, "penalty")
+    assert sum(1 for name in lines if name.startswith("op")) == 4   # the shared op drawn once
+
+
+def test_max_depth_cuts_the_walk():
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10):
+        y = Scale.apply(y, factor=1.0)
+    svg = render(draw_graph(y, max_depth=3))
+    lines = labels(svg)
+    assert sum(1 for name in lines if name.startswith("op")) == 3
+    cut = [name for name in lines if name.startswith("cut")]
+    assert len(cut) == 1 and lines[cut[0]] == ["… scale factor=1"]
+    assert not any(name.startswith("leaf") for name in lines)    # x is beyond the cut
+    assert len(labels(render(draw_graph(y, max_depth=None)))) == 12
+
+
+def test_bad_arguments_raise():
+    x = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="outputs"):
+        draw_graph(3.0)
+    with pytest.raises(TypeError, match="output 1"):
+        draw_graph([x, np.ones(2)])
+    with pytest.raises(ValueError, match="max_depth"):
+        draw_graph(x, max_depth=-1)
+    with pytest.raises(ValueError, match="collapse_modules"):
+        draw_graph(x, collapse_modules=-2)
+    with pytest.raises(TypeError, match="model"):
+        draw_graph(x, model=object())
+    with pytest.raises(TypeError, match="record_grads"):
+        draw_graph(x, grads={})
+
+
+def test_leaf_output_and_untracked_output():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.no_grad():
+        y = Scale.apply(x, factor=2.0)
+    lines = labels(render(draw_graph([x, y])))
+    assert sorted(lines.values()) == [["output 0", "(2,) float32"], ["output 1", "(2,) float32"]]
+
+
+# ---- gradients -----------------------------------------------------------------------------
+def test_record_grads_keeps_norms_only_and_removes_its_observer():
+    x = mg.tensor([3.0, 4.0], requires_grad=True)
+    h = Scale.apply(x, factor=2.0)
+    loss = Total.apply(h)
+    assert hooks.backward_observers == []
+    with record_grads() as grads:
+        assert len(hooks.backward_observers) == 1
+        loss.backward()
+    assert hooks.backward_observers == []
+    assert grads.get(h.grad_fn) == pytest.approx(np.sqrt(2.0))   # d loss / d h = [1, 1]
+    assert grads.get(loss.grad_fn) == pytest.approx(1.0)
+    assert all(isinstance(value, float) for value in grads._norms.values())
+    with pytest.raises(RuntimeError), record_grads():
+        raise RuntimeError("boom")
+    assert hooks.backward_observers == []
+
+
+def test_norms_are_float64_safe():
+    big = np.full(4, 1e30, dtype=np.float32)
+    assert style.grad_norm(big) == pytest.approx(2e30, rel=1e-6)
+    assert style.grad_info(float("nan")).status == "NaN"
+    assert style.grad_info(float("inf")).status == "inf"
+    assert style.grad_info(1e4).status == "exploding"
+    assert style.grad_info(1e-6, value_norm=1.0).status == "ok"
+    assert style.grad_info(1e-6, value_norm=100.0).status == "vanishing"   # relative
+    assert style.grad_info(1e-8).status == "vanishing"                     # absolute
+    assert style.grad_info(0.0, value_norm=0.0).status == "vanishing"
+
+
+def test_show_grads_colours_large_and_vanishing_gradients_differently():
+    big = mg.tensor([1.0, 1.0], requires_grad=True)
+    small = mg.tensor([1.0, 1.0], requires_grad=True)
+    loss = Add.apply(Total.apply(Scale.apply(big, factor=10.0)),
+                     Total.apply(Scale.apply(small, factor=1e-12)))
+    with record_grads() as grads:
+        loss.backward()
+    svg = render(draw_graph(loss, show_grads=True, grads=grads,
+                            names={"big": big, "small": small}))
+    nodes, lines = groups(svg, "node"), labels(svg)
+    big_node, small_node = node_named(svg, "big"), node_named(svg, "small")
+    assert "vanishing" in lines[small_node] and "vanishing" not in lines[big_node]
+    assert _fill(nodes[small_node]) == style.STATUS_COLORS["vanishing"]
+    assert lines[big_node][-1] == "grad 1.41e+01"
+    assert _fill(nodes[big_node]) == style.scale_color(float(np.sqrt(2) * 10))
+    assert _fill(nodes[big_node]) != _fill(nodes[small_node])
+    # activations are coloured too, by the norm of their own gradient
+    scaled = node_named(svg, "scale factor=10")
+    assert lines[scaled][-1] == "grad 1.41e+00"
+    assert _fill(nodes[scaled]) == style.scale_color(float(np.sqrt(2)))
+    assert _fill(nodes[node_named(svg, "add")]) == style.scale_color(1.0)
+    legend = nodes["legend"]
+    legend_text = " ".join(_texts(legend))
+    assert "gradient norm" in legend_text and "vanishing" in legend_text
+    assert "NaN / inf" in legend_text
+    assert "cluster_legend" in groups(svg, "cluster")
+    legend_fills = {element.get("fill") for element in legend.iter(f"{SVG}polygon")}
+    assert style.STATUS_COLORS["vanishing"] in legend_fills
+    assert style.scale_color(1.0) in legend_fills
+
+
+def test_nan_gradient_is_marked():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    loss = Total.apply(Scale.apply(Poison.apply(x), factor=2.0))
+    with record_grads() as grads:
+        loss.backward()
+    svg = render(draw_graph(loss, show_grads=True, grads=grads, names={"x": x}))
+    nodes, lines = groups(svg, "node"), labels(svg)
+    x_node = node_named(svg, "x")
+    assert lines[x_node][-2:] == ["grad nan", "NaN"]
+    assert _fill(nodes[x_node]) == style.STATUS_COLORS["NaN"]
+    poison = node_named(svg, "poison")
+    assert "NaN" not in lines[poison]   # its own output gradient is fine; its input's is not
+    assert _fill(nodes[poison]) != style.STATUS_COLORS["NaN"]
+
+
+def test_show_grads_without_recorder_colours_leaves_only():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    loss = Total.apply(Scale.apply(x, factor=2.0))
+    loss.backward()
+    svg = render(draw_graph(loss, show_grads=True, names={"x": x}))
+    nodes, lines = groups(svg, "node"), labels(svg)
+    assert lines[node_named(svg, "x")][-1] == "grad 2.83e+00"
+    scale = node_named(svg, "scale factor=2")
+    assert lines[scale][-1] == "no grad" and _fill(nodes[scale]) == style.NO_GRAD_COLOR
+
+
+# ---- a big graph ---------------------------------------------------------------------------
+def test_chain_of_10000_ops_is_drawn_and_rendered(capsys):
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = Scale.apply(y, factor=1.0)
+    start = time.perf_counter()
+    graph = draw_graph(y)
+    drawn = time.perf_counter()
+    svg = render(graph)
+    rendered = time.perf_counter()
+    nodes = groups(svg, "node")
+    assert sum(1 for name in nodes if name.startswith("op")) == 10_000
+    assert len(nodes) == 10_002 and len(edges(svg)) == 10_001
+    with capsys.disabled():  # measured, not asserted
+        print(f"\n10,000-op chain: draw_graph {drawn - start:.2f} s, "
+              f"dot -> svg {rendered - drawn:.2f} s")
