@@ -1,0 +1,150 @@
+"""BatchNorm1d and BatchNorm2d, built from tensor ops (the gradient is the ops')."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import creation
+from ..engine import Tensor, dtypes
+from . import init
+from ._utils import check_device
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
+
+class _BatchNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1).
+
+    In training the mean and biased variance come from the batch (over every dim but 1),
+    and the running estimates move toward the batch's mean and unbiased variance:
+    running = (1 - momentum) * running + momentum * batch, or a cumulative average when
+    momentum is None; num_batches_tracked counts the updates. In eval mode the running
+    estimates are used. With track_running_stats=False batch statistics are always used.
+    """
+
+    _expected_dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        check_device(device, type(self).__name__)
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.empty(num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked",
+                                 creation.tensor(0, dtype=dtypes.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            init.zeros_(self.num_batches_tracked)
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input(self, input: Tensor) -> None:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"batch_norm: expected a Tensor input, got {type(input).__name__}")
+        if input.ndim not in self._expected_dims:
+            expected = " or ".join(f"{ndim}D" for ndim in self._expected_dims)
+            raise ValueError(f"expected {expected} input (got {input.ndim}D input)")
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(f"batch_norm: expected input with {self.num_features} channels "
+                               f"(dim 1), got {input.shape[1]} (input shape {input.shape})")
+        if self.training and input.data.size // input.shape[1] == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input(input)
+        channel_shape = (1, self.num_features) + (1,) * (input.ndim - 2)
+        use_batch_stats = self.training or self.running_mean is None
+        if use_batch_stats:
+            reduce_dims = (0,) + tuple(range(2, input.ndim))
+            mean = input.mean(reduce_dims, keepdim=True)
+            centered = input - mean
+            variance = (centered * centered).mean(reduce_dims, keepdim=True)  # biased
+            if self.training and self.track_running_stats:
+                self._update_running_stats(mean, variance, input.data.size // input.shape[1])
+            scale = 1.0 / (variance + self.eps).sqrt()
+            if self.weight is not None:
+                scale = scale * self.weight.reshape(channel_shape)
+            output = centered * scale
+            if self.bias is not None:
+                output = output + self.bias.reshape(channel_shape)
+            return output
+        # eval: fold the running statistics and the affine map into one scale and shift
+        scale = 1.0 / (self.running_var + self.eps).sqrt()
+        if self.weight is not None:
+            scale = scale * self.weight
+        shift = -self.running_mean * scale
+        if self.bias is not None:
+            shift = shift + self.bias
+        return input * scale.reshape(channel_shape) + shift.reshape(channel_shape)
+
+    def _update_running_stats(self, mean: Tensor, variance: Tensor, count: int) -> None:
+        """Move the running estimates toward this batch, on .data (no graph)."""
+        self.num_batches_tracked.data += 1
+        self.num_batches_tracked._version[0] += 1
+        if self.momentum is None:
+            factor = 1.0 / float(self.num_batches_tracked.data)
+        else:
+            factor = float(self.momentum)
+        batch_mean = mean.data.reshape(self.num_features)
+        unbiased = variance.data.reshape(self.num_features) * (count / max(count - 1, 1))
+        for running, batch in ((self.running_mean, batch_mean), (self.running_var, unbiased)):
+            updated = (1.0 - factor) * running.data + factor * batch
+            np.copyto(running.data, updated, casting="unsafe")
+            running._version[0] += 1
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over (N, C) or (N, C, L) inputs, per channel C.
+
+    Shape: (N, C) -> (N, C) or (N, C, L) -> (N, C, L).
+    """
+
+    _expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over NCHW inputs, per channel C.
+
+    Shape: (N, C, H, W) -> (N, C, H, W).
+    """
+
+    _expected_dims = (4,)

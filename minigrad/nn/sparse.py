@@ -1,0 +1,136 @@
+"""Embedding: a lookup table of learned vectors, indexed by integer tensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import creation
+from ..engine import Tensor, dtypes
+from . import init
+from ._utils import check_device
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """out[...] = weight[input[...]]: row i of `weight` is the vector of index i.
+
+    weight (num_embeddings, embedding_dim) starts as N(0, 1). The row at `padding_idx` starts
+    as zeros and gets no gradient. `max_norm` renormalises, in place, the looked-up rows
+    whose `norm_type` norm exceeds it (as PyTorch). The gradient is the indexing op's.
+    Shape: (*) int64 -> (*, embedding_dim).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        check_device(device, "Embedding")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be within num_embeddings "
+                                 f"(got padding_idx={padding_idx}, "
+                                 f"num_embeddings={num_embeddings})")
+            padding_idx = padding_idx % num_embeddings
+        if scale_grad_by_freq:
+            raise NotImplementedError("Embedding: scale_grad_by_freq=True is not implemented "
+                                      "in minigrad")
+        if sparse:
+            raise NotImplementedError("Embedding: sparse=True (sparse gradients) is not "
+                                      "implemented in minigrad")
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: Shape of weight {tuple(_weight.shape)} does not "
+                                 f"match num_embeddings and embedding_dim "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        indices = self._checked_indices(input)
+        if self.max_norm is not None:
+            self._renormalize(indices)
+        output = self.weight[input]
+        if self.padding_idx is None:
+            return output
+        # rows looked up at padding_idx keep their value but pass no gradient to weight
+        is_padding = (indices == self.padding_idx)[..., None]
+        keep = Tensor._from_op((~is_padding).astype(self.weight.dtype))
+        constant = Tensor._from_op(
+            np.where(is_padding, self.weight.data[self.padding_idx], 0).astype(self.weight.dtype))
+        return output * keep + constant
+
+    def _checked_indices(self, input: Any) -> np.ndarray:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"embedding: argument 'indices' must be Tensor, not "
+                            f"{type(input).__name__}")
+        indices = input.data
+        if indices.dtype.kind not in "iu":
+            raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have "
+                               f"one of the following scalar types: Long, Int; but got "
+                               f"{indices.dtype} instead (shape {input.shape})")
+        if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):
+            raise IndexError(f"embedding: index out of range in self (indices span "
+                             f"[{indices.min()}, {indices.max()}], num_embeddings="
+                             f"{self.num_embeddings})")
+        return indices
+
+    def _renormalize(self, indices: np.ndarray) -> None:
+        """Scale the looked-up rows with norm > max_norm down to max_norm, in place."""
+        rows = np.unique(indices)
+        norms = np.linalg.norm(self.weight.data[rows].astype(np.float64), ord=self.norm_type,
+                               axis=1)
+        too_long = norms > self.max_norm
+        if not too_long.any():
+            return
+        scale = self.max_norm / (norms[too_long] + 1e-7)
+        self.weight.data[rows[too_long]] *= scale[:, None].astype(self.weight.dtype)
+        self.weight._version[0] += 1
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        return text
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding whose weight is (a Parameter sharing) `embeddings`; frozen by default."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                             f"{embeddings.shape}")
+        if not dtypes.is_floating(embeddings.dtype):
+            raise TypeError(f"Embedding.from_pretrained: embeddings must be floating point, "
+                            f"got {embeddings.dtype}")
+        rows, cols = embeddings.shape
+        return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze,
+                   padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
