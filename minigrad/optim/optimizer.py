@@ -27,6 +27,10 @@ __all__ = ["Optimizer"]
 
 ParamsT = Iterable[Tensor] | Iterable[dict]
 
+_UNORDERED_MESSAGE = ("optimizer parameters need to be organized in ordered collections, but "
+                      "the ordering of tensors in sets will change between runs. Please use a "
+                      "list instead.")
+
 
 class Optimizer:
     """Base class of all optimizers: holds `param_groups`, `state` and `defaults`.
@@ -43,6 +47,8 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got minigrad.Tensor")
+        if isinstance(params, set):
+            raise TypeError(_UNORDERED_MESSAGE)  # torch checks this only inside groups
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -69,9 +75,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs. "
-                            "Please use a list instead.")
+            raise TypeError(_UNORDERED_MESSAGE)
         else:
             params = list(params)
         for param in params:
@@ -240,7 +244,7 @@ def _loaded_value(value: Any, name: str, param: Tensor, index: Any) -> Any:
         return Tensor(float(value))
     if not hasattr(value, "__array__"):
         return copy.deepcopy(value)
-    array = np.array(value)  # a copy: the loaded optimizer must not share the dict's arrays
+    array = np.asarray(value).copy()  # the loaded optimizer must not share the dict's arrays
     if name != "step":
         if array.shape != param.shape:
             raise ValueError(f"load_state_dict: state '{name}' of parameter {index} has shape "
