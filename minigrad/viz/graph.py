@@ -51,8 +51,10 @@ def draw_graph(outputs: Outputs, model: Any = None, *, show_shapes: bool = True,
         cluster_modules: draw the ops of each Module call inside a box ("cluster_<name>")
             labelled "conv1 (Conv2d)"; nested modules nest.
         collapse_modules: draw each Module at this depth below `model` as one node (name,
-            class, output shape). True means depth 1: the children of `model` (without
-            `model`, the outermost modules that ran). Ops outside such modules stay ops.
+            class, output shape, parameter count), with the parameters only it uses. True
+            means depth 1: the children of `model` (without `model`, the outermost modules
+            that ran). A shallower module with no modules inside (a Linear head beside a
+            Sequential body) collapses too; ops outside any module stay ops.
         max_depth: draw only ops at most this many ops away from the outputs.
         grads: activation-gradient norms from `with record_grads() as grads: loss.backward()`.
         names: extra tensors to label by name: inputs, targets, tensors made under no_grad.
@@ -147,11 +149,13 @@ class _Naming:
             for name, buffer in (named_buffers() if named_buffers else ()):
                 if isinstance(buffer, Tensor):
                     self._add_tensor(name, buffer)
+        self.user_storages: set[int] = set()    # version counters of the user's `names`
         for name, tensor in (names or {}).items():
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"draw_graph: names[{name!r}] must be a Tensor, "
                                 f"got {type(tensor).__name__}")
             self._add_tensor(str(name), tensor)
+            self.user_storages.add(id(tensor._version))
 
     def _add_tensor(self, name: str, tensor: Tensor) -> None:
         self.tensors.setdefault(id(tensor), name)
@@ -313,6 +317,7 @@ class _Node:
     info: GradInfo | None = None
     function: Function | None = None
     numel: int = 0          # elements of a parameter or constant (absorbed into a module node)
+    top_level: bool = False  # keep outside module boxes (the user's named inputs)
 
 
 @dataclass
@@ -352,7 +357,7 @@ class _Builder:
             lines = style.tensor_lines(name, tensor.shape, tensor.dtype, self.show_shapes)
             self._add(_Node(key, "output", lines + self._grad_lines(info), None, info))
         for node in self.nodes.values():
-            if node.kind in ("param", "constant", "cut"):
+            if node.kind in ("param", "constant", "cut") and not node.top_level:
                 node.scope = _common_scope(
                     self.nodes[consumer].scope for consumer in self.consumers[node.key])
 
@@ -405,7 +410,9 @@ class _Builder:
             name, tensor = named
             lines = style.tensor_lines(name, tensor.shape, tensor.dtype, self.show_shapes)
             numel = tensor.data.size
-        self._add(_Node(key, "constant", lines, numel=numel))
+        # the user's own inputs and targets stay outside module boxes, like grad-needing inputs
+        top_level = id(counter) in self.naming.user_storages
+        self._add(_Node(key, "constant", lines, numel=numel, top_level=top_level))
         return key
 
     def _cut_key(self, function: Function) -> str:
@@ -445,10 +452,15 @@ class _Builder:
         """Fold each module call at `depth` into one node, with the parameters it alone uses."""
         units: dict[int, _Node] = {}
         unit_of: dict[str, _Node] = {}
+        divided = {id(outer) for node in self.nodes.values()
+                   if node.kind == "op" and node.scope is not None
+                   for outer in node.scope.ancestors()[1:]}
         for node in list(self.nodes.values()):
             if node.kind != "op" or node.scope is None:
                 continue
             unit = node.scope.at_depth(depth)
+            if unit is None and id(node.scope) not in divided:
+                unit = node.scope  # a layer shallower than `depth` with no modules inside
             if unit is None:
                 continue
             module_node = units.get(id(unit))
@@ -458,7 +470,7 @@ class _Builder:
                 module_node.lines = [unit.label]
             unit_of[node.key] = module_node
         for node in list(self.nodes.values()):
-            if node.kind not in ("param", "constant"):
+            if node.kind not in ("param", "constant") or node.top_level:
                 continue
             owners = {id(unit_of.get(consumer)) for consumer in self.consumers[node.key]}
             owner = unit_of.get(self.consumers[node.key][0])
