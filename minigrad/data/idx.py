@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
+import secrets
 import zlib
 from pathlib import Path
 from typing import Union
@@ -140,8 +140,9 @@ def _dtype_code(dtype: np.dtype) -> int | None:
 
 def _write_atomically(path: Path, payload: bytes) -> None:
     """Write `payload` to a temporary file next to `path`, fsync it, then rename over `path`."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.open with mode 0o666 lets the umask decide permissions, like a plain open() would
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(payload)
@@ -149,6 +150,6 @@ def _write_atomically(path: Path, payload: bytes) -> None:
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        if temporary.exists():
+            temporary.unlink()
         raise
