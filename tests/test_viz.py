@@ -400,3 +400,109 @@ def test_chain_of_10000_ops_is_drawn_and_rendered(capsys):
     with capsys.disabled():  # measured, not asserted
         print(f"\n10,000-op chain: draw_graph {drawn - start:.2f} s, "
               f"dot -> svg {rendered - drawn:.2f} s")
+
+
+# ---- modules -------------------------------------------------------------------------------
+nn = pytest.importorskip("minigrad.nn")
+F = pytest.importorskip("minigrad.nn.functional")
+
+
+class SharedActivation(nn.Module):
+    """One ReLU module called twice, a Sequential body, a Linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8), nn.Tanh())
+        self.act = nn.ReLU()
+        self.hidden = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.act(self.body(x))
+        x = self.act(self.hidden(x))
+        return self.head(x)
+
+
+def test_module_clusters_nest_and_a_shared_module_gets_one_box_per_call():
+    model = SharedActivation()
+    out = model(mg.randn(2, 4))
+    svg = render(draw_graph(out, model))
+    clusters = {name: _texts(group) for name, group in groups(svg, "cluster").items()}
+    assert clusters["cluster_body"] == ["body (Sequential)"]
+    assert clusters["cluster_body.0"] == ["body.0 (Linear)"]
+    assert clusters["cluster_act"] == ["act (ReLU)"]
+    assert clusters["cluster_act@2"] == ["act (ReLU) #2"]
+    assert "cluster_" not in clusters and len(clusters) == 7
+    weight = node_named(svg, "body.0.weight")
+    assert labels(svg)[weight] == ["body.0.weight", "(8, 4) float32"]
+    assert inside(svg, weight, "cluster_body.0") and inside(svg, weight, "cluster_body")
+    assert not inside(svg, weight, "cluster_head")
+    relus = [name for name, lines in labels(svg).items() if lines[0] == "relu"]
+    assert len(relus) == 2
+    assert sorted(inside(svg, name, "cluster_act@2") for name in relus) == [False, True]
+
+
+def test_without_model_clusters_use_class_names():
+    model = SharedActivation()
+    out = model(mg.randn(2, 4))
+    svg = render(draw_graph(out))
+    titles = {name: _texts(group)[0] for name, group in groups(svg, "cluster").items()}
+    assert titles["cluster_SharedActivation"] == "SharedActivation"
+    assert titles["cluster_SharedActivation.Sequential.Linear"] == "Linear"
+    assert titles["cluster_SharedActivation.Linear_2"] == "Linear"
+    # parameters are still named, relative to the outermost module that ran
+    weight = node_named(svg, "body.0.weight")
+    assert inside(svg, weight, "cluster_SharedActivation.Sequential.Linear")
+    assert not inside(svg, node_named(svg, "constant"), "cluster_SharedActivation")
+
+
+def test_cluster_modules_off_draws_no_boxes():
+    model = SharedActivation()
+    svg = render(draw_graph(model(mg.randn(2, 4)), model, cluster_modules=False))
+    assert groups(svg, "cluster") == {}
+    assert node_named(svg, "head.weight")
+
+
+def test_collapse_draws_one_node_per_child_module():
+    model = SharedActivation()
+    x = mg.randn(2, 4)
+    out = model(x)
+    svg = render(draw_graph(out, model, collapse_modules=True, names={"x": x}))
+    lines = labels(svg)
+    assert not any(name.startswith("op") for name in lines)          # every op is in a module
+    assert not any(name.startswith("leaf") for name in lines)        # parameters folded in
+    modules = sorted(label[0] for name, label in lines.items() if name.startswith("mod"))
+    assert modules == ["act (ReLU)", "act (ReLU) #2", "body (Sequential)", "head (Linear)",
+                       "hidden (Linear)"]
+    assert lines[node_named(svg, "body (Sequential)")] == ["body (Sequential)", "(2, 8)",
+                                                           "40 params"]
+    assert lines[node_named(svg, "head (Linear)")] == ["head (Linear)", "(2, 3)", "27 params"]
+    chain = {source: target for source, target in edges(svg)}
+    order = [node_named(svg, "x")]
+    while order[-1] in chain:
+        order.append(chain[order[-1]])
+    assert [lines[name][0] for name in order] == [
+        "x", "body (Sequential)", "act (ReLU)", "hidden (Linear)", "act (ReLU) #2",
+        "head (Linear)", "output"]
+    assert groups(svg, "cluster") == {}
+
+
+def test_collapse_deeper_keeps_parents_as_boxes():
+    model = SharedActivation()
+    svg = render(draw_graph(model(mg.randn(2, 4)), model, collapse_modules=2))
+    lines = labels(svg)
+    assert not any(name.startswith("op") for name in lines)
+    inner = node_named(svg, "body.0 (Linear)")
+    assert inside(svg, inner, "cluster_body")
+    assert node_named(svg, "head (Linear)")                          # a leaf module at depth 1
+
+
+def test_frozen_parameters_and_buffers_are_named_constants():
+    model = nn.Sequential(nn.Linear(3, 2))
+    model[0].weight.requires_grad_(False)
+    out = model(mg.randn(5, 3, requires_grad=True))
+    svg = render(draw_graph(out, model))
+    frozen = node_named(svg, "0.weight")
+    assert groups(svg, "node")[frozen].find(f"{SVG}ellipse").get("stroke-dasharray")
+    assert labels(svg)[frozen] == ["0.weight", "(2, 3) float32"]
+    assert labels(svg)[node_named(svg, "tensor")] == ["tensor", "(5, 3) float32"]

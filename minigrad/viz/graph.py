@@ -137,25 +137,36 @@ class _Naming:
         self.tensors: dict[int, str] = {}        # id(tensor) -> name
         self.parameters: set[int] = set()
         self.storages: dict[int, tuple[str, Tensor]] = {}  # id(version counter) -> (name, tensor)
-        self.modules: dict[int, str] = {}        # id(module) -> dotted name
-        if model is not None:
-            for name, module in model.named_modules():
-                self.modules.setdefault(id(module), name)
-            named_parameters = getattr(model, "named_parameters", None)
-            for name, parameter in (named_parameters() if named_parameters else ()):
-                self._add_tensor(name, parameter)
-                self.parameters.add(id(parameter))
-            named_buffers = getattr(model, "named_buffers", None)
-            for name, buffer in (named_buffers() if named_buffers else ()):
-                if isinstance(buffer, Tensor):
-                    self._add_tensor(name, buffer)
         self.user_storages: set[int] = set()    # version counters of the user's `names`
-        for name, tensor in (names or {}).items():
+        self.modules: dict[int, str] = {}        # id(module) -> dotted name
+        self.adopted: set[int] = set()
+        for name, tensor in (names or {}).items():  # the user's names win
             if not isinstance(tensor, Tensor):
                 raise TypeError(f"draw_graph: names[{name!r}] must be a Tensor, "
                                 f"got {type(tensor).__name__}")
             self._add_tensor(str(name), tensor)
             self.user_storages.add(id(tensor._version))
+        if model is not None:
+            for name, module in model.named_modules():
+                self.modules.setdefault(id(module), name)
+            self.adopt([model])
+
+    def adopt(self, roots: Iterable[Any]) -> None:
+        """Name the parameters and buffers of modules that ran (relative to each), unless
+        `model` or the user named them already: without `model` a parameter still reads
+        "body.0.weight", and so does one of a loss module called outside `model`."""
+        for root in roots:
+            if id(root) in self.adopted:
+                continue
+            self.adopted.add(id(root))
+            named_parameters = getattr(root, "named_parameters", None)
+            for name, parameter in (named_parameters() if named_parameters else ()):
+                self._add_tensor(name, parameter)
+                self.parameters.add(id(parameter))
+            named_buffers = getattr(root, "named_buffers", None)
+            for name, buffer in (named_buffers() if named_buffers else ()):
+                if isinstance(buffer, Tensor):
+                    self._add_tensor(name, buffer)
 
     def _add_tensor(self, name: str, tensor: Tensor) -> None:
         self.tensors.setdefault(id(tensor), name)
@@ -338,6 +349,8 @@ class _Builder:
 
     def add_graph(self, named_outputs: list[tuple[str, Tensor]]) -> None:
         functions = self.walk.functions
+        self.naming.adopt(function.modules[0] for function in functions
+                          if getattr(function, "modules", None))
         scopes = _assign_scopes(functions, self.naming)
         for index, function in enumerate(functions):
             self.op_keys[id(function)] = f"op{index}"
@@ -410,8 +423,9 @@ class _Builder:
             name, tensor = named
             lines = style.tensor_lines(name, tensor.shape, tensor.dtype, self.show_shapes)
             numel = tensor.data.size
-        # the user's own inputs and targets stay outside module boxes, like grad-needing inputs
-        top_level = id(counter) in self.naming.user_storages
+        # only a module's own buffers and frozen parameters go inside its box: the user's
+        # inputs and targets stay outside, like inputs that need a gradient
+        top_level = named is None or id(counter) in self.naming.user_storages
         self._add(_Node(key, "constant", lines, numel=numel, top_level=top_level))
         return key
 
