@@ -84,8 +84,11 @@ class DataLoader:
         samples = len(self.dataset)
         if not self.shuffle:
             return np.arange(samples)
-        rng = self.generator or self._seeded_generator or default_generator()
-        return rng.permutation(samples)
+        if self.generator is not None:
+            return self.generator.permutation(samples)
+        if self._seeded_generator is not None:
+            return self._seeded_generator.permutation(samples)
+        return default_generator().permutation(samples)  # looked up now: manual_seed swaps it
 
     def _collate_samples(self, batch_indices: np.ndarray) -> Any:
         indices = batch_indices.tolist()
