@@ -411,30 +411,51 @@ def clone(input: Tensor) -> Tensor:
 
 # ---- indexing -----------------------------------------------------------------------------
 class Index(Function):
-    """y = x[key] with NumPy (= PyTorch) indexing rules.
+    """y = x[key] with PyTorch's indexing rules.
 
     Index arrays come in as extra integer/bool inputs so the key in `options` stays small
-    and printable; `_ARRAY_SLOT` marks where each one goes. The gradient scatters into zeros;
-    with integer arrays np.add.at accumulates repeated indices.
+    and printable; `_ARRAY_SLOT` marks where each one goes. PyTorch applies integers as plain
+    selections before any advanced (array) index, whereas NumPy would count an integer next
+    to an array as advanced too (and move dims differently), so a key with arrays runs in two
+    steps: the basic part (a view), then the arrays on what is left. The gradient scatters
+    into zeros; with integer arrays np.add.at accumulates repeated indices.
     """
 
     def forward(self, x: np.ndarray, *index_arrays: np.ndarray, key: tuple) -> np.ndarray:
         arrays = iter(index_arrays)
-        full_key = tuple(next(arrays) if item == _ARRAY_SLOT else item for item in key)
-        if not any(item is Ellipsis for item in key):
-            full_key += (Ellipsis,)  # so a full integer index gives a 0-d view, not a scalar
-        self.key = full_key
+        items = [next(arrays) if item == _ARRAY_SLOT else item for item in key]
+        basic, advanced = [], []
+        for item in items:
+            if isinstance(item, np.ndarray):
+                basic.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
+                advanced.append(item)
+            elif item is Ellipsis:
+                basic.append(item)
+                advanced.append(item)
+            elif item is None or isinstance(item, slice):
+                basic.append(item)
+                advanced.append(slice(None))
+            else:
+                basic.append(item)  # an integer: the dim is gone before the arrays apply
+        if not any(item is Ellipsis for item in basic):
+            basic.append(Ellipsis)  # so a full integer index gives a 0-d view, not a scalar
+        self.basic = tuple(basic)
+        self.advanced = tuple(advanced) if index_arrays else None
         self.input_shape = x.shape
         self.array_count = len(index_arrays)
         self.accumulate = any(array.dtype.kind != "b" for array in index_arrays)
-        return x[full_key]
+        selected = x[self.basic]
+        return selected if self.advanced is None else selected[self.advanced]
 
     def backward(self, grad: np.ndarray) -> tuple:
         input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        if self.accumulate:
-            np.add.at(input_grad, self.key, grad)
+        selected = input_grad[self.basic]  # a view: writing it writes input_grad
+        if self.advanced is None:
+            selected[...] = grad
+        elif self.accumulate:
+            np.add.at(selected, self.advanced, grad)
         else:
-            input_grad[self.key] = grad
+            selected[self.advanced] = grad
         return (input_grad,) + (None,) * self.array_count
 
 
@@ -859,7 +880,7 @@ def _check_index(where: str, input: Tensor, dim: int, index: Any,
         if src is not None:
             too_big = too_big or got > (src.shape if src.ndim else (1,))[other_axis]
         if too_big:
-            extra = f" and to be no larger size than src {list(src.shape)}" if src else ""
+            extra = "" if src is None else f" and to be no larger size than src {list(src.shape)}"
             raise RuntimeError(f"{where}(): Size does not match at dimension {other_axis}: "
                                f"expected index {list(index.shape)} to be no larger than "
                                f"self {list(input.shape)} apart from dimension {axis}{extra}")
