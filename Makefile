@@ -15,5 +15,8 @@ install: $(BIN)/python
 test: install
 	$(BIN)/python -m pytest
 
+demo: install
+	bash scripts/demo.sh
+
 clean:
 	rm -rf $(VENV) build *.egg-info

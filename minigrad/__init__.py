@@ -11,6 +11,12 @@ from .engine.dtypes import (bool_, float16, float32, float64, int8, int16, int32
 
 globals().update(_ops.TOPLEVEL)
 
+from . import autograd, data, nn, optim  # noqa: E402 - need the ops attached first
+from . import models  # noqa: E402
+from .profiler import profile  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from .summary import summary  # noqa: E402
+
 bool = bool_  # noqa: A001 - PyTorch's name, as mg.bool
 float = float32  # noqa: A001 - torch.float is float32
 double = float64
