@@ -1,0 +1,160 @@
+"""Sliding windows for conv and pooling: argument pairs, output sizes, padding, window views.
+
+A window op looks at `kH * kW` positions per output pixel. Rather than looping over pixels,
+every helper here works per kernel offset `(i, j)`: the input pixels that offset sees, for all
+outputs at once, form one strided view of the (padded) input. Conv copies those views into a
+column matrix for one GEMM; pooling reduces over them directly; backward adds gradients back
+through the same views, one offset at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = [
+    "PoolGeometry",
+    "as_batch",
+    "conv_windows",
+    "offset_view",
+    "pad_hw",
+    "pair",
+    "pool_geometry",
+]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def pair(where: str, name: str, value: Any) -> tuple[int, int]:
+    """An int or a 1- or 2-sequence of ints as (height, width), PyTorch's accepted forms.
+
+    Raises TypeError for non-integers (floats, bools) and RuntimeError for a wrong length.
+    """
+    if _is_int(value):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)):
+        if not all(_is_int(item) for item in value):
+            raise TypeError(f"{where}: {name} must be an int or a tuple of two ints, "
+                            f"got {value!r}")
+        if len(value) == 1:
+            return int(value[0]), int(value[0])
+        if len(value) == 2:
+            return int(value[0]), int(value[1])
+        raise RuntimeError(f"{where}: {name} must be a single int or a tuple of two ints, "
+                           f"got {value!r}")
+    raise TypeError(f"{where}: {name} must be an int or a tuple of two ints, "
+                    f"got {type(value).__name__} {value!r}")
+
+
+def as_batch(array: np.ndarray) -> np.ndarray:
+    """View an unbatched (C, H, W) array as a batch of one (1, C, H, W)."""
+    return array[None] if array.ndim == 3 else array
+
+
+@dataclass(frozen=True)
+class PoolGeometry:
+    """Where the windows of a pooling op sit on one (H, W) plane.
+
+    `pad_before` is the user's padding; `pad_after` may exceed it when ceil_mode lets the
+    last window run past the padded input (the overhang is filled like padding but never
+    counted by avg_pool's divisor).
+    """
+
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pad_before: tuple[int, int]
+    pad_after: tuple[int, int]
+
+    @property
+    def tiles(self) -> bool:
+        """Windows tile the input exactly: kernel == stride, no padding, no dilation, no
+        remainder. Then the windows are a reshape of the input, and every input pixel lies
+        in exactly one window."""
+        return (self.kernel == self.stride and self.dilation == (1, 1)
+                and self.pad_before == (0, 0) and self.pad_after == (0, 0)
+                and all(o * k == n for o, k, n in zip(self.out_size, self.kernel,
+                                                      self.in_size)))
+
+    @property
+    def disjoint(self) -> bool:
+        """No input pixel lies in two windows (stride at least the dilated kernel span)."""
+        return all(s >= d * (k - 1) + 1
+                   for s, d, k in zip(self.stride, self.dilation, self.kernel))
+
+    @property
+    def needs_padding(self) -> bool:
+        return self.pad_before != (0, 0) or self.pad_after != (0, 0)
+
+
+def pool_output_length(size: int, kernel: int, stride: int, pad: int, dilation: int,
+                       ceil_mode: bool) -> int:
+    """PyTorch's pooling output length along one axis.
+
+    floor (or ceil) of (size + 2 * pad - dilation * (kernel - 1) - 1) / stride, plus one;
+    in ceil_mode the last window must still start inside the input or the left padding.
+    """
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    length = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (length - 1) * stride >= size + pad:
+        length -= 1
+    return length
+
+
+def pool_geometry(in_size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+                  padding: tuple[int, int], dilation: tuple[int, int],
+                  ceil_mode: bool) -> PoolGeometry:
+    """Output size and the padding the window views need (arguments already validated)."""
+    out_size = tuple(pool_output_length(*args, ceil_mode) for args in
+                     zip(in_size, kernel, stride, padding, dilation))
+    pad_after = []
+    for n, o, k, s, p, d in zip(in_size, out_size, kernel, stride, padding, dilation):
+        needed = (o - 1) * s + d * (k - 1) + 1  # padded length the last window reaches
+        pad_after.append(max(needed - n - p, 0))
+    return PoolGeometry(tuple(in_size), out_size, tuple(kernel), tuple(stride),
+                        tuple(dilation), tuple(padding), tuple(pad_after))
+
+
+def pad_hw(array: np.ndarray, top: int, bottom: int, left: int, right: int,
+           value: Any = 0) -> np.ndarray:
+    """A copy of `array` (..., H, W) with `value` around its last two axes (itself if no pad)."""
+    if top == bottom == left == right == 0:
+        return array
+    *lead, height, width = array.shape
+    padded = np.full((*lead, height + top + bottom, width + left + right), value,
+                     dtype=array.dtype)
+    padded[..., top:top + height, left:left + width] = array
+    return padded
+
+
+def offset_view(padded: np.ndarray, i: int, j: int, out_size: tuple[int, int],
+                stride: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+    """The pixels kernel offset (i, j) sees, for every output: a strided view (..., Ho, Wo)."""
+    top = i * dilation[0]
+    left = j * dilation[1]
+    return padded[..., top:top + stride[0] * (out_size[0] - 1) + 1:stride[0],
+                  left:left + stride[1] * (out_size[1] - 1) + 1:stride[1]]
+
+
+def conv_windows(padded: np.ndarray, groups: int, kernel: tuple[int, int],
+                 out_size: tuple[int, int], stride: tuple[int, int],
+                 dilation: tuple[int, int]) -> np.ndarray:
+    """All windows of a padded (N, C, Hp, Wp) input as a view (N, G, kH, kW, C // G, Ho, Wo).
+
+    Offsets come before channels so that, after the GEMM, the column gradient of one offset
+    is a contiguous block (N, C, Ho, Wo) per image; see `Conv2d.backward`.
+    """
+    batch, channels = padded.shape[:2]
+    stride_n, stride_c, stride_h, stride_w = padded.strides
+    per_group = channels // groups
+    shape = (batch, groups, kernel[0], kernel[1], per_group, out_size[0], out_size[1])
+    strides = (stride_n, per_group * stride_c, dilation[0] * stride_h, dilation[1] * stride_w,
+               stride_c, stride[0] * stride_h, stride[1] * stride_w)
+    return as_strided(padded, shape=shape, strides=strides, writeable=False)
