@@ -80,7 +80,7 @@ class LRScheduler:
             self.last_epoch -= 1
             raise
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
-            group["lr"] = lr
+            group["lr"] = float(lr)  # an np.float64 lr would make float32 updates use float64
         self._last_lr = _group_values(self.optimizer, "lr")
 
     def state_dict(self) -> dict[str, Any]:

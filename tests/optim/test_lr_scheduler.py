@@ -418,3 +418,9 @@ def test_error_messages_match_torch(torch, name, kwargs):
         getattr(torch.optim.lr_scheduler, name)(their_optimizer, **kwargs)
     assert type(ours.value) is type(theirs.value)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_lrs_are_written_as_python_floats():
+    optimizer = sgd(1.0)
+    lr_scheduler.LambdaLR(optimizer, lambda epoch: np.float64(0.5))
+    assert type(optimizer.param_groups[0]["lr"]) is float
