@@ -90,23 +90,8 @@ class Conv2d(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def _explicit_padding(self) -> tuple[tuple[int, int, int, int] | None, tuple[int, int]]:
-        """(extra F.pad amounts or None, symmetric padding for conv2d) for self.padding."""
-        if self.padding == "valid":
-            return None, (0, 0)
-        if self.padding != "same":
-            return None, self.padding
-        totals = [step * (size - 1) for step, size in zip(self.dilation, self.kernel_size)]
-        if all(total % 2 == 0 for total in totals):
-            return None, (totals[0] // 2, totals[1] // 2)
-        top, left = totals[0] // 2, totals[1] // 2
-        return (left, totals[1] - left, top, totals[0] - top), (0, 0)
-
     def forward(self, input: Tensor) -> Tensor:
-        extra, padding = self._explicit_padding()
-        if extra is not None:
-            input = F.pad(input, extra)
-        return F.conv2d(input, self.weight, self.bias, stride=self.stride, padding=padding,
+        return F.conv2d(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
                         dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:

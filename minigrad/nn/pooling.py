@@ -31,11 +31,8 @@ class MaxPool2d(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Any:
-        options: dict = {"ceil_mode": self.ceil_mode}
-        if self.return_indices:
-            options["return_indices"] = True
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            **options)
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -62,14 +59,8 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
-        options: dict = {}
-        if self.ceil_mode:
-            options["ceil_mode"] = True
-        if not self.count_include_pad:
-            options["count_include_pad"] = False
-        if self.divisor_override is not None:
-            options["divisor_override"] = self.divisor_override
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, **options)
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -430,11 +430,16 @@ def test_module_list_and_dict():
 
 
 def test_sequential_forward_runs_in_order():
-    double = nn.Module()
-    double.forward = lambda x: x * 2
-    model = nn.Sequential(nn.Identity(), nn.Identity())
-    x = mg.tensor([1.0, -2.0])
-    assert model(x) is x
+    class Append(nn.Module):
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        def forward(self, items):
+            return [*items, self.value]
+
+    model = nn.Sequential(Append(1), Append(2), nn.Sequential(Append(3)), nn.Identity())
+    assert model([]) == [1, 2, 3]
 
 
 def test_container_reprs_match_torch():
