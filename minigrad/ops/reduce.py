@@ -419,7 +419,8 @@ def std(input: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: b
 class LogSumExp(Function):
     """log(sum(exp(x))) over `dim`, shifted by the max so exp cannot overflow.
 
-    The gradient is softmax(x) along `dim`: exp(x - out).
+    The gradient is softmax(x) along `dim`, exp(x - shift) / total, from the shifted
+    exponentials forward already made (more accurate than exp(x - out) for huge x).
     """
 
     def forward(self, x: np.ndarray, dim: tuple[int, ...], keepdim: bool) -> np.ndarray:
@@ -429,15 +430,16 @@ class LogSumExp(Function):
         else:
             shift = np.zeros([1 if i in dim else n for i, n in enumerate(x.shape)], x.dtype)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            total = np.sum(np.exp(x - shift), axis=dim, keepdims=True)
+            exps = np.exp(x - shift)
+            total = np.sum(exps, axis=dim, keepdims=True)
             kept = np.log(total) + shift
-        self.x, self.kept, self.dim, self.keepdim = x, kept, dim, keepdim
+        self.exps, self.total, self.dim, self.keepdim = exps, total, dim, keepdim
         return kept if keepdim else np.squeeze(kept, axis=dim)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", over="ignore"):
-            softmax = np.exp(self.x - self.kept)
-        return _expand_to(grad, self.x.shape, self.dim, self.keepdim) * softmax
+        with np.errstate(invalid="ignore", divide="ignore"):
+            softmax = self.exps / self.total
+        return _expand_to(grad, self.exps.shape, self.dim, self.keepdim) * softmax
 
 
 def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
