@@ -86,7 +86,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                            f"set `error_if_nonfinite=False`")
     scale = min(float(max_norm) / (total + 1e-6), 1.0)
     for grad in grads:
-        grad.data *= np.asarray(scale, dtype=grad.dtype)
+        with np.errstate(invalid="ignore"):  # inf * 0 -> nan, as in PyTorch, without a warning
+            grad.data *= np.asarray(scale, dtype=grad.dtype)
         grad._version[0] += 1
     return Tensor(np.asarray(total, dtype=result_dtype))
 
