@@ -7,6 +7,9 @@ Every check looks at what a reader of the picture would see: node labels, edges 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -506,3 +509,47 @@ def test_frozen_parameters_and_buffers_are_named_constants():
     assert groups(svg, "node")[frozen].find(f"{SVG}ellipse").get("stroke-dasharray")
     assert labels(svg)[frozen] == ["0.weight", "(2, 3) float32"]
     assert labels(svg)[node_named(svg, "tensor")] == ["tensor", "(5, 3) float32"]
+
+
+# ---- the command line ----------------------------------------------------------------------
+def run_cli(*args, cwd=ROOT):
+    result = subprocess.run([sys.executable, "-m", "minigrad.viz", *args], cwd=cwd, check=False,
+                            capture_output=True, text=True, timeout=300)
+    return result
+
+
+def test_cli_draws_a_user_model_from_module_attr(tmp_path):
+    (tmp_path / "my_nets.py").write_text(textwrap.dedent("""
+        import minigrad.nn as nn
+
+        class Tiny(nn.Module):
+            def __init__(self, in_channels=1):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.fc = nn.Linear(in_channels * 16, 5)
+
+            def forward(self, x):
+                return self.fc(self.flatten(x))
+
+        def make_tiny():
+            return Tiny(in_channels=3)
+
+        tiny = Tiny(in_channels=2)
+    """))
+    for spec, channels in (("my_nets:Tiny", 3), ("my_nets:make_tiny", 3), ("my_nets:tiny", 2)):
+        target = tmp_path / f"{spec.split(':')[1]}.svg"
+        result = run_cli(spec, "--input-size", f"4,{channels},4,4", "-o", str(target),
+                         "--grads", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        svg = ET.parse(target).getroot()
+        lines = labels(svg)
+        assert lines[node_named(svg, "fc.weight")][:2] == ["fc.weight",
+                                                           f"(5, {channels * 16}) float32"]
+        assert lines[node_named(svg, "loss")][0] == "loss"
+        assert "cluster_fc" in groups(svg, "cluster") and "legend" in lines
+    bad = run_cli("my_nets:nothing", cwd=tmp_path)
+    assert bad.returncode == 2 and "nothing" in bad.stderr
+    bad = run_cli("my_nets:Tiny", "-o", "x.jpg", cwd=tmp_path)
+    assert bad.returncode == 2 and "format" in bad.stderr
+    bad = run_cli("no_such_model", cwd=tmp_path)
+    assert bad.returncode == 2 and "lenet5" in bad.stderr

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         size = _input_size(args.input_size)
         model = _build_model(args.model, size)
     except (ValueError, TypeError, ImportError, AttributeError) as error:
-        parser.error(str(error))
+        parser.error(f"{type(error).__name__}: {error}")
     output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}.svg")
     file_format = output_path.suffix.lstrip(".").lower()
     if file_format not in FORMATS:
