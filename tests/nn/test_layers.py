@@ -49,7 +49,7 @@ def compare(torch, make, input_array, dtype=np.float32, train=True):
     for name, param in theirs.named_parameters():
         check_same(ours.get_parameter(name).grad, param.grad, dtype, f"{name} grad")
     for name, buffer in theirs.named_buffers():
-        mine = dict(ours.named_buffers())[name]
+        mine = ours.get_buffer(name)
         np.testing.assert_allclose(mine.data, buffer.numpy(), err_msg=name, **TOLERANCE[dtype])
     return ours, theirs
 

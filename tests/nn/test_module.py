@@ -141,8 +141,11 @@ def test_get_submodule_and_parameter():
     assert model.get_submodule("features.0") is model.features[0]
     assert model.get_submodule("") is model
     assert model.get_parameter("heads.fc.weight") is model.heads["fc"].weight
+    assert model.get_buffer("features.1.running_var") is model.features[1].running_var
     with pytest.raises(AttributeError, match="no attribute `nope`"):
         model.get_submodule("features.nope")
+    with pytest.raises(AttributeError, match="no buffer `weight`"):
+        model.get_buffer("features.1.weight")
 
 
 # ---- modes ------------------------------------------------------------------------------
