@@ -241,10 +241,10 @@ def test_shapes_dtypes_and_show_shapes_off():
 
 def test_op_label_from_options_and_label_method():
     x = mg.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
-    y = Window.apply(x, kernel_size=(2, 2), stride=2, mode="max")
+    y = Window.apply(x, kernel_size=(2, 3), stride=(2, 2), mode="max")
     z = Total.apply(Labelled.apply(y, power=3))
     lines = [label[0] for label in labels(render(draw_graph(z))).values()]
-    assert "window kernel_size=(2, 2) stride=2 mode=max" in lines
+    assert "window kernel_size=(2, 3) stride=2 mode=max" in lines
     assert "x^3" in lines
     assert style.format_value(np.arange(100).reshape(10, 10)) == "array(10, 10)"
     assert style.format_value(slice(1, None)) == "1:"
@@ -553,3 +553,97 @@ def test_cli_draws_a_user_model_from_module_attr(tmp_path):
     assert bad.returncode == 2 and "format" in bad.stderr
     bad = run_cli("no_such_model", cwd=tmp_path)
     assert bad.returncode == 2 and "lenet5" in bad.stderr
+
+
+# ---- LeNet-5 -------------------------------------------------------------------------------
+LENET_CHILDREN = [("conv1", "Conv2d"), ("relu1", "ReLU"), ("pool1", "MaxPool2d"),
+                  ("conv2", "Conv2d"), ("relu2", "ReLU"), ("pool2", "MaxPool2d"),
+                  ("flatten", "Flatten"), ("fc1", "Linear"), ("relu3", "ReLU"),
+                  ("fc2", "Linear"), ("relu4", "ReLU"), ("fc3", "Linear")]
+
+
+def lenet_loss():
+    from minigrad.models import LeNet5
+
+    mg.manual_seed(0)
+    model = LeNet5()
+    images, labels_ = mg.randn(2, 1, 28, 28), mg.tensor([3, 7])
+    with record_grads() as grads:
+        loss = F.cross_entropy(model(images), labels_)
+        loss.backward()
+    return model, loss, grads, {"images": images, "labels": labels_}
+
+
+def test_lenet5_clusters():
+    model, loss, _, tensors = lenet_loss()
+    svg = render(draw_graph(loss, model, names=tensors))
+    clusters = {name: _texts(group) for name, group in groups(svg, "cluster").items()}
+    assert clusters == {f"cluster_{name}": [f"{name} ({kind})"] for name, kind in LENET_CHILDREN}
+    lines = labels(svg)
+    convs = [name for name, label in lines.items() if label[0].startswith("conv2d")]
+    assert len(convs) == 2
+    first = [name for name in convs if inside(svg, name, "cluster_conv1")]
+    assert len(first) == 1 and not inside(svg, first[0], "cluster_conv2")
+    *title, shape = lines[first[0]]                                   # long titles wrap
+    assert " ".join(title) == "conv2d stride=1 padding=0 dilation=1 groups=1"
+    assert shape == "(2, 6, 24, 24)"
+    weight = node_named(svg, "conv1.weight")
+    assert lines[weight] == ["conv1.weight", "(6, 1, 5, 5) float32"]
+    assert inside(svg, weight, "cluster_conv1")
+    assert (weight, first[0]) in edges(svg) and (node_named(svg, "images"), first[0]) in edges(svg)
+    assert not inside(svg, node_named(svg, "images"), "cluster_conv1")
+    for name in ("fc1", "fc2", "fc3"):
+        linear = [node for node, label in lines.items()
+                  if label[0] == "linear" and inside(svg, node, f"cluster_{name}")]
+        assert len(linear) == 1
+    assert lines[node_named(svg, "output")] == ["output", "() float32"]
+
+
+def test_lenet5_collapsed():
+    model, loss, _, tensors = lenet_loss()
+    svg = render(draw_graph(loss, model, collapse_modules=True, names=tensors))
+    lines = labels(svg)
+    modules = [label for name, label in lines.items() if name.startswith("mod")]
+    assert sorted(label[0] for label in modules) == sorted(
+        f"{name} ({kind})" for name, kind in LENET_CHILDREN)
+    by_title = {label[0]: label for label in modules}
+    assert by_title["conv1 (Conv2d)"] == ["conv1 (Conv2d)", "(2, 6, 24, 24)", "156 params"]
+    assert by_title["fc3 (Linear)"] == ["fc3 (Linear)", "(2, 10)", "850 params"]
+    assert by_title["pool2 (MaxPool2d)"] == ["pool2 (MaxPool2d)", "(2, 16, 4, 4)"]
+    ops = [label[0] for name, label in lines.items() if name.startswith("op")]
+    assert ops == ["crossentropy ignore_index=-100"]                  # the loss, outside model
+    assert not any(name.startswith("leaf") for name in lines)        # parameters folded in
+    assert groups(svg, "cluster") == {}
+
+
+def test_lenet5_show_grads_colours_every_layer():
+    model, loss, grads, tensors = lenet_loss()
+    svg = render(draw_graph(loss, model, show_grads=True, grads=grads, names=tensors))
+    nodes, lines = groups(svg, "node"), labels(svg)
+    for name, parameter in model.named_parameters():
+        node = node_named(svg, name)
+        expected = style.grad_norm(parameter.grad.data)
+        assert lines[node][2] == f"grad {expected:.2e}"
+        assert _fill(nodes[node]) == style.scale_color(expected)
+    ops = [name for name in lines if name.startswith("op")]
+    assert all(lines[name][-1].startswith("grad ") for name in ops)   # every activation
+    assert lines[node_named(svg, "images")] == ["images", "(2, 1, 28, 28) float32"]
+
+
+def test_cli_lenet5_writes_a_readable_svg(tmp_path):
+    target = tmp_path / "lenet.svg"
+    result = run_cli("lenet5", "--input-size", "1,1,28,28", "-o", str(target), "--grads")
+    assert result.returncode == 0, result.stderr
+    svg = ET.parse(target).getroot()
+    clusters = {name: _texts(group) for name, group in groups(svg, "cluster").items()}
+    assert clusters["cluster_conv1"] == ["conv1 (Conv2d)"] and "cluster_legend" in clusters
+    assert labels(svg)[node_named(svg, "conv1.weight")][:2] == ["conv1.weight",
+                                                                "(6, 1, 5, 5) float32"]
+    collapsed = tmp_path / "lenet_small.svg"
+    result = run_cli("LeNet5", "--input-size", "2,1,8,8", "-o", str(collapsed), "--collapse")
+    assert result.returncode == 0, result.stderr
+    lines = labels(ET.parse(collapsed).getroot())
+    modules = {label[0]: label for name, label in lines.items() if name.startswith("mod")}
+    assert modules["fc3 (Linear)"][:2] == ["fc3 (Linear)", "(2, 10)"]
+    assert modules["conv1 (Conv2d)"][:2] == ["conv1 (Conv2d)", "(2, 6, 8, 8)"]  # padding 2
+    assert not any(name.startswith("op") for name in lines)

@@ -160,8 +160,16 @@ def op_title(function: Any) -> str:
 
 
 def format_options(options: dict) -> str:
-    """`key=value` pairs separated by spaces, each value kept short."""
-    return " ".join(f"{key}={format_value(value)}" for key, value in options.items())
+    """`key=value` pairs separated by spaces, each value kept short; a tuple of equal numbers
+    shows as one (stride=(1, 1) -> stride=1), as PyTorch accepts it."""
+    pairs = []
+    for key, value in options.items():
+        if (isinstance(value, tuple) and len(value) > 1 and len(set(value)) == 1
+                and isinstance(value[0], (int, float, np.number))
+                and not isinstance(value[0], bool)):
+            value = value[0]
+        pairs.append(f"{key}={format_value(value)}")
+    return " ".join(pairs)
 
 
 def format_value(value: Any) -> str:
