@@ -43,6 +43,11 @@ def _gemm(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.matmul(_blas_ready(left), _blas_ready(right))
 
 
+def _rows(array: np.ndarray) -> np.ndarray:
+    """(..., k) as one (N, k) matrix (sizes spelled out, so zero-size dims work)."""
+    return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
+
+
 def _swap(matrix: np.ndarray) -> np.ndarray:
     """The transpose of each matrix in a batch (a view)."""
     return matrix.swapaxes(-1, -2)
@@ -66,7 +71,7 @@ class MatMul(Function):
         self.a2_shape, self.b2_shape = a2.shape, b2.shape
         if b2.ndim == 2:
             # (..., n, k) @ (k, p): all leading dims in one GEMM
-            rows = a2.reshape(-1, a2.shape[-1])
+            rows = _rows(a2)
             product = _gemm(rows, b2).reshape(a2.shape[:-1] + b2.shape[-1:])
         else:
             product = _gemm(a2, b2)
@@ -88,7 +93,7 @@ class MatMul(Function):
         """d/da2 = grad2 @ b2^T, summed over the batch dims a2 was broadcast along."""
         b2 = self.b2
         if b2.ndim == 2:
-            rows = grad2.reshape(-1, grad2.shape[-1])
+            rows = _rows(grad2)
             return _gemm(rows, b2.T).reshape(self.a2_shape)
         if len(self.a2_shape) == 2:
             # one matrix against a batch: contract over batch and p at once -> (n, k)
@@ -101,8 +106,8 @@ class MatMul(Function):
         a2 = self.a2
         if len(self.b2_shape) == 2:
             # every batch row meets the same b2: one GEMM does the batch sum too
-            rows = a2.reshape(-1, a2.shape[-1])
-            grad_rows = grad2.reshape(-1, grad2.shape[-1])
+            rows = _rows(a2)
+            grad_rows = _rows(grad2)
             return _gemm(rows.T, grad_rows)
         if a2.ndim == 2:
             return _gemm(a2.T, grad2)
@@ -198,7 +203,7 @@ class Linear(Function):
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         self.input_shape = x.shape
-        rows = _blas_ready(x.reshape(-1, x.shape[-1]))  # (N, in)
+        rows = _blas_ready(_rows(x))  # (N, in)
         self.rows = rows if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
         self.bias_shape = None if bias is None else bias.shape
@@ -209,7 +214,7 @@ class Linear(Function):
         return output
 
     def backward(self, grad: np.ndarray) -> tuple:
-        grad_rows = _blas_ready(grad.reshape(-1, grad.shape[-1]))  # (N, out)
+        grad_rows = _blas_ready(_rows(grad))  # (N, out)
         grad_x = grad_weight = grad_bias = None
         if self.needs_input_grad[0]:
             grad_x = _gemm(grad_rows, self.weight).reshape(self.input_shape)
