@@ -677,7 +677,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
 
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) and log(1 - p) at -100 so loss stays finite
-_BCE_EPSILON = 1e-12
+_BCE_EPSILON = float(np.float32(1e-12))  # PyTorch's clamp of (1 - p) * p, a C float
 
 
 class BinaryCrossEntropy(Function):
@@ -687,9 +687,9 @@ class BinaryCrossEntropy(Function):
                 reduction: str) -> np.ndarray:
         self.p, self.target, self.weight, self.reduction = p, target, weight, reduction
         with np.errstate(divide="ignore"):
-            self.log_p = np.maximum(np.log(p), _LOG_FLOOR)
-            self.log_q = np.maximum(np.log1p(-p), _LOG_FLOOR)
-        loss = -(target * self.log_p + (1 - target) * self.log_q)
+            log_p = np.maximum(np.log(p), _LOG_FLOOR)
+            log_q = np.maximum(np.log1p(-p), _LOG_FLOOR)
+        loss = -(target * log_p + (1 - target) * log_q)
         if weight is not None:
             loss = loss * weight
         return _reduce(loss, reduction)
@@ -704,7 +704,9 @@ class BinaryCrossEntropy(Function):
             # PyTorch's clamp keeps the gradient finite at p = 0 and p = 1
             grad_p = scale * (p - target) / np.maximum((1 - p) * p, _BCE_EPSILON)
         if self.needs_input_grad[1]:
-            grad_target = scale * (self.log_q - self.log_p)
+            # unclamped, as PyTorch: infinite where p is exactly 0 or 1
+            with np.errstate(divide="ignore"):
+                grad_target = scale * (np.log1p(-p) - np.log(p))
         return grad_p, grad_target, None
 
 
