@@ -429,19 +429,26 @@ class CrossEntropy(Function):
         x, target = _class_layout(x, target)
         index, target_weight, kept = _target_weights(target, weight, ignore_index, x.dtype)
         shifted = x - _row_max(x, 1)  # subtract the max so exp cannot overflow
-        exps = np.exp(shifted)
-        sums = exps.sum(axis=1, keepdims=True)
-        log_sums = np.log(sums)
-        picked = (np.take_along_axis(shifted, index, axis=1) - log_sums)[:, 0]  # logp at t
-        loss = -(target_weight * picked)
+        num_classes = x.shape[1]
         if label_smoothing > 0:
-            log_probs = shifted - log_sums
-            if weight is not None:
-                log_probs = log_probs * _class_view(weight, x.ndim)
-            smooth = -log_probs.sum(axis=1) * kept
-            loss = (1 - label_smoothing) * loss + (label_smoothing / x.shape[1]) * smooth
+            # sum_c w[c] * logp[c] = sum_c w[c] * shifted[c] - sum(w) * log_sum, read off now
+            # because shifted is overwritten by exp below
+            if weight is None:
+                weighted_shifted, weight_total = shifted.sum(axis=1), num_classes
+            else:
+                weighted_shifted = np.einsum("nc...,c->n...", shifted, weight)
+                weight_total = weight.sum()
+        picked = np.take_along_axis(shifted, index, axis=1)[:, 0]  # shifted logit at t
+        exps = np.exp(shifted, out=shifted)
+        sums = exps.sum(axis=1, keepdims=True)
+        log_sums = np.log(sums)[:, 0]  # (N, d1, ...)
+        loss = -(target_weight * (picked - log_sums))
+        if label_smoothing > 0:
+            smooth = (weight_total * log_sums - weighted_shifted) * kept
+            loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
         if self.needs_input_grad[0]:
-            self.probabilities = exps / sums
+            exps /= sums
+            self.probabilities = exps  # softmax, (N, C, d1, ...)
             self.index, self.target_weight, self.kept = index, target_weight, kept
             self.weight, self.layout_shape = weight, x.shape
         self.denominator = target_weight.sum()
@@ -452,12 +459,14 @@ class CrossEntropy(Function):
             return None, None, None
         smoothing, num_classes = self.smoothing, self.layout_shape[1]
         per_target = _per_target_grad(grad, self.reduction, self.denominator, self.kept)
-        target_scale = (1 - smoothing) * self.target_weight  # (N, d1, ...)
+        # d loss_n / d x_n = row_scale * p - target_scale * onehot(t) - (e / C) * w * kept,
+        # each scale already multiplied by the gradient reaching loss_n
+        target_scale = (1 - smoothing) * self.target_weight * per_target  # (N, d1, ...)
         row_scale = target_scale
         if smoothing > 0:
             weight_total = num_classes if self.weight is None else self.weight.sum()
-            row_scale = target_scale + (smoothing / num_classes) * weight_total * self.kept
-        # d loss_n / d x_n = row_scale * p - target_scale * onehot(t) - (e / C) * w * kept
+            smooth_scale = (smoothing / num_classes) * self.kept * per_target
+            row_scale = target_scale + weight_total * smooth_scale
         grad_input = self.probabilities * np.expand_dims(row_scale, 1)
         at_target = np.take_along_axis(grad_input, self.index, axis=1)
         np.put_along_axis(grad_input, self.index, at_target - np.expand_dims(target_scale, 1),
@@ -465,8 +474,7 @@ class CrossEntropy(Function):
         if smoothing > 0:
             class_weight = 1 if self.weight is None else _class_view(self.weight,
                                                                       grad_input.ndim)
-            grad_input -= (smoothing / num_classes) * class_weight * np.expand_dims(self.kept, 1)
-        grad_input *= np.expand_dims(per_target, 1) if per_target.ndim else per_target
+            grad_input -= class_weight * np.expand_dims(smooth_scale, 1)
         return grad_input.reshape(self.input_shape), None, None
 
 
