@@ -81,7 +81,9 @@ class Add(Function):
         return a + b
 
     def backward(self, grad: np.ndarray) -> tuple:
-        return unbroadcast(grad, self.a_shape), unbroadcast(grad, self.b_shape)
+        grad_a = unbroadcast(grad, self.a_shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad, self.b_shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
@@ -92,8 +94,9 @@ class Sub(Function):
         return a - b
 
     def backward(self, grad: np.ndarray) -> tuple:
+        grad_a = unbroadcast(grad, self.a_shape) if self.needs_input_grad[0] else None
         grad_b = unbroadcast(-grad, self.b_shape) if self.needs_input_grad[1] else None
-        return unbroadcast(grad, self.a_shape), grad_b
+        return grad_a, grad_b
 
 
 class Mul(Function):
