@@ -64,8 +64,13 @@ def _dim(dim: Any, ndim: int, where: str) -> int:
     return int(dim) % max(ndim, 1)
 
 
-def _sizes(args: tuple, where: str) -> tuple[int, ...]:
-    """Accept `f(2, 3)`, `f((2, 3))` and `f([2, 3])` like PyTorch; every size an int."""
+def _sizes(args: tuple, where: str, keyword: Any = None) -> tuple[int, ...]:
+    """Accept `f(2, 3)`, `f((2, 3))`, `f([2, 3])` and `f(shape=(2, 3))` like PyTorch (the
+    keyword form comes in as `keyword`); every size an int."""
+    if keyword is not None:
+        if args:
+            raise TypeError(f"{where}: sizes given both positionally and by keyword")
+        args = (keyword,)
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     for size in args:
@@ -132,12 +137,12 @@ class Unsqueeze(Reshape):
     """Reshape that inserts a size-1 dim."""
 
 
-def reshape(input: Tensor, *shape: Any) -> Tensor:
+def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:
     """`x.reshape(8, -1)` or `x.reshape((8, -1))`: same elements, new shape; one -1 inferred.
 
     A view when the data's strides allow it, else a copy (as in PyTorch).
     """
-    target = _infer_shape(_sizes(shape, "reshape"), input.numel(), "reshape")
+    target = _infer_shape(_sizes(sizes, "reshape", shape), input.numel(), "reshape")
     return Reshape.apply(input, shape=target)
 
 
@@ -234,9 +239,9 @@ class Transpose(Permute):
     """Permute that swaps two dims."""
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:
-    """Reorder dims: `x.permute(2, 0, 1)` or `x.permute((2, 0, 1))`."""
-    dims = _sizes(dims, "permute")
+def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
+    """Reorder dims: `x.permute(2, 0, 1)`, `x.permute((2, 0, 1))`, `mg.permute(x, dims=...)`."""
+    dims = _sizes(order, "permute", dims)
     if len(dims) != input.ndim:
         raise RuntimeError(f"permute: number of dims don't match in permute: input.dim() = "
                            f"{input.ndim} (shape {input.shape}) is not equal to "
@@ -366,9 +371,9 @@ class Flip(Function):
         return np.flip(grad, self.options["dims"])
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:
-    """Reverse the order of elements along `dims`: `x.flip(0)`, `mg.flip(x, (0, 1))`."""
-    dims = _sizes(dims, "flip")
+def flip(input: Tensor, *axes: Any, dims: Any = None) -> Tensor:
+    """Reverse the order of elements along `dims`: `x.flip(0)`, `mg.flip(x, dims=(0, 1))`."""
+    dims = _sizes(axes, "flip", dims)
     axes = tuple(_dim(dim, input.ndim, "flip") for dim in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dims has duplicates: {dims}")

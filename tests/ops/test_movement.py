@@ -718,3 +718,18 @@ def test_inputs_are_not_mutated():
         out.backward(mg.ones(*out.shape, dtype=mg.float64))
     np.testing.assert_array_equal(x.data, snapshot)
     assert math.isfinite(float(x.grad.data.sum()))
+
+
+def test_keyword_forms_like_torch(torch):
+    x = np.arange(6.0).reshape(2, 3)
+    ours, theirs = mg.tensor(x), torch.tensor(x)
+    pairs = [(mg.reshape(ours, shape=(3, 2)), torch.reshape(theirs, shape=(3, 2))),
+             (mg.permute(ours, dims=(1, 0)), torch.permute(theirs, dims=(1, 0))),
+             (mg.flip(ours, dims=[0]), torch.flip(theirs, dims=[0])),
+             (mg.cat(tensors=[ours, ours], dim=1), torch.cat(tensors=[theirs, theirs], dim=1)),
+             (mg.transpose(ours, dim0=0, dim1=1), torch.transpose(theirs, dim0=0, dim1=1)),
+             (mg.squeeze(ours[None], dim=0), torch.squeeze(theirs[None], dim=0)),
+             (mg.gather(ours, dim=1, index=mg.tensor([[2], [0]])),
+              torch.gather(theirs, dim=1, index=torch.tensor([[2], [0]])))]
+    for mine, reference in pairs:
+        np.testing.assert_array_equal(mine.data, reference.numpy())
