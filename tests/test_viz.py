@@ -647,3 +647,19 @@ def test_cli_lenet5_writes_a_readable_svg(tmp_path):
     assert modules["fc3 (Linear)"][:2] == ["fc3 (Linear)", "(2, 10)"]
     assert modules["conv1 (Conv2d)"][:2] == ["conv1 (Conv2d)", "(2, 6, 8, 8)"]  # padding 2
     assert not any(name.startswith("op") for name in lines)
+
+
+def test_example_why_the_seed_did_not_learn(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "why_the_seed_did_not_learn.py"),
+         str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "conv1.weight" in result.stdout and "Loss curves" in result.stdout
+    assert (tmp_path / "loss_curves.png").read_bytes().startswith(b"\x89PNG")
+    fills = {}
+    for name in ("seed_init", "pytorch_init"):
+        svg = ET.parse(tmp_path / f"{name}.svg").getroot()
+        assert "legend" in groups(svg, "node")
+        node = groups(svg, "node")[node_named(svg, "conv1.weight")]
+        fills[name] = _fill(node)
+    assert fills["seed_init"] != fills["pytorch_init"]
