@@ -363,6 +363,11 @@ def _target_weights(target: np.ndarray, weight: np.ndarray | None, ignore_index:
     return np.expand_dims(safe_target, 1), target_weight, kept
 
 
+def _drop_ignored(loss: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Zero the losses of ignored targets, even where their row holds -inf logits."""
+    return np.where(kept > 0, loss, 0)
+
+
 def _class_view(weight: np.ndarray, ndim: int) -> np.ndarray:
     """A (C,) class weight shaped (1, C, 1, ...) to broadcast against (N, C, d1, ...)."""
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
@@ -400,7 +405,8 @@ class NLLLoss(Function):
         x, target = _class_layout(x, target)
         index, target_weight, kept = _target_weights(target, weight, ignore_index, x.dtype)
         picked = np.take_along_axis(x, index, axis=1)[:, 0]  # (N, d1, ...)
-        loss = -(target_weight * picked)
+        with np.errstate(invalid="ignore"):  # 0 * -inf for ignored rows, dropped below
+            loss = _drop_ignored(-(target_weight * picked), kept)
         self.index, self.target_weight, self.kept = index, target_weight, kept
         self.layout_shape = x.shape
         self.denominator = target_weight.sum()
@@ -442,10 +448,12 @@ class CrossEntropy(Function):
         exps = np.exp(shifted, out=shifted)
         sums = exps.sum(axis=1, keepdims=True)
         log_sums = np.log(sums)[:, 0]  # (N, d1, ...)
-        loss = -(target_weight * (picked - log_sums))
-        if label_smoothing > 0:
-            smooth = (weight_total * log_sums - weighted_shifted) * kept
-            loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
+        with np.errstate(invalid="ignore"):  # 0 * -inf for ignored rows, dropped below
+            loss = -(target_weight * (picked - log_sums))
+            if label_smoothing > 0:
+                smooth = weight_total * log_sums - weighted_shifted
+                loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
+            loss = _drop_ignored(loss, kept)
         if self.needs_input_grad[0]:
             exps /= sums
             self.probabilities = exps  # softmax, (N, C, d1, ...)

@@ -649,6 +649,22 @@ def test_cross_entropy_huge_logits_match_torch(tf, dtype):
                          [logits], [True], dtype)
 
 
+@pytest.mark.parametrize("function, options", [
+    ("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.2}), ("nll_loss", {}),
+])
+def test_masked_minus_inf_logits_match_torch(tf, dtype, function, options):
+    """-inf logits (masked classes) stay finite where the target is elsewhere or ignored."""
+    torch = pytest.importorskip("torch")
+    logits = np.array([[-np.inf, 1.0, 2.0], [0.5, -np.inf, 2.0]], dtype=dtype)
+    target = np.array([-100, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from 0 * -inf either
+        assert_matches_torch(
+            lambda a: getattr(F, function)(a, mg.tensor(target), **options),
+            lambda a: getattr(tf, function)(a, torch.tensor(target), **options),
+            [logits], [True], dtype)
+
+
 @pytest.mark.filterwarnings("ignore:mse_loss")
 @pytest.mark.filterwarnings("ignore:Using a target size")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
