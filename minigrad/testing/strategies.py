@@ -169,8 +169,8 @@ def pool2d_args(draw: Any, kind: str = "max", max_batch: int = 2, max_channels: 
     Draws kernel_size, stride (None, meaning kernel_size, or its own), padding at most
     kernel // 2, ceil_mode, and dilation (max) or count_include_pad and divisor_override
     (avg). The input leaves at least one output pixel plus up to `max_extra` rows and
-    columns; sometimes unbatched (C, H, W). Use as `F.max_pool2d(x, **args)` with x of
-    `args.input_shape`.
+    columns, and every window sees at least one input pixel; sometimes unbatched
+    (C, H, W). Use as `F.max_pool2d(x, **args)` with x of `args.input_shape`.
     """
     if kind not in ("max", "avg"):
         raise ValueError(f"pool2d_args: kind must be 'max' or 'avg', got {kind!r}")
@@ -189,7 +189,9 @@ def pool2d_args(draw: Any, kind: str = "max", max_batch: int = 2, max_channels: 
     else:
         options["count_include_pad"] = draw(st.booleans())
         options["divisor_override"] = draw(st.one_of(st.none(), st.integers(1, 5)))
-    height, width = (max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, max_extra))
+    # at least `dilation` pixels, so no dilated window can straddle the input and see only
+    # padding (its output would be -inf)
+    height, width = (max(1, d * (k - 1) + 1 - 2 * p, d) + draw(st.integers(0, max_extra))
                      for d, k, p in zip(dilation, kernel, padding))
     input_shape = _image_shape(draw, draw(st.integers(1, max_batch)),
                                draw(st.integers(1, max_channels)), height, width,
