@@ -744,7 +744,9 @@ def _pad_positions(size: int, left: int, right: int, mode: str) -> np.ndarray:
     if mode == "replicate":
         return np.clip(positions, 0, size - 1)
     if mode == "circular":
-        return positions % size
+        # PyTorch crops negative padding first, then wraps around what is left
+        low, high = max(0, -left), size - max(0, -right)
+        return low + np.arange(-max(left, 0), high - low + max(right, 0)) % (high - low)
     period = 2 * (size - 1)  # reflect: mirror about the edges without repeating them
     folded = np.abs(positions) % max(period, 1)
     return np.where(folded > size - 1, period - folded, folded)
@@ -810,13 +812,15 @@ def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
                 f"pad: Padding size should be less than the corresponding input dimension, "
                 f"but got: padding ({left}, {right}) at dimension {axis} of input "
                 f"{list(input.shape)}")
-        if mode == "circular" and max(left, right) > size:
+        kept = size + min(left, 0) + min(right, 0)  # what is left after negative padding
+        if kept <= 0:
+            raise RuntimeError(f"pad: padding ({left}, {right}) leaves nothing of dimension "
+                               f"{axis} of input {list(input.shape)} to pad from in mode "
+                               f"{mode!r}")
+        if mode == "circular" and max(left, right) > kept:
             raise RuntimeError(f"pad: Padding value causes wrapping around more than once "
                                f"(padding ({left}, {right}) at dimension {axis} of input "
                                f"{list(input.shape)})")
-        if size == 0:
-            raise RuntimeError(f"pad: cannot pad an empty dimension {axis} in mode {mode!r} "
-                               f"(input {list(input.shape)})")
 
 
 # ---- gather and scatter_add ---------------------------------------------------------------

@@ -390,7 +390,9 @@ UNARY_CASES = {
 PADS = [((2, 3, 4), (1, 2, 0, 1), "constant"), ((2, 3, 4), (-1, 2, 1, -2), "constant"),
         ((2, 3), (-3, 1, 2, -2), "constant"), ((2, 3, 4), (3, 1, 2, 2), "reflect"),
         ((1, 2, 3, 4), (2, 5, 1, 0), "replicate"), ((1, 2, 3, 4), (4, 1, 3, 2), "circular"),
-        ((1, 2, 3, 3, 4), (1, 2, 2, 1, 1, 1), "reflect"), ((2, 3), (2, 1), "replicate")]
+        ((1, 2, 3, 3, 4), (1, 2, 2, 1, 1, 1), "reflect"), ((2, 3), (2, 1), "replicate"),
+        ((1, 2, 5), (-1, 2), "circular"), ((1, 2, 5), (2, -1), "circular"),
+        ((1, 2, 5), (-1, 3), "reflect"), ((1, 2, 5), (3, -2), "replicate")]
 for _shape, _pad, _mode in PADS:
     _value = {"value": 0.5} if _mode == "constant" else {}
     UNARY_CASES[f"pad_{_mode}_{_pad}"] = (
@@ -680,6 +682,10 @@ def test_pad_errors_match_torch():
         F.pad(x, (4, 1), mode="reflect")
     with pytest.raises(RuntimeError, match="wrapping around more than once"):
         F.pad(x, (5, 1), mode="circular")
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        F.pad(x, (-2, 3), mode="circular")  # only 2 columns are left to wrap around
+    with pytest.raises(RuntimeError, match="leaves nothing of dimension 2"):
+        F.pad(x, (-2, -2), mode="replicate")
     with pytest.raises(NotImplementedError, match="Padding size 6 is not supported for 3D"):
         F.pad(x, (1,) * 6, mode="replicate")
     with pytest.raises(NotImplementedError, match="Unrecognised padding mode"):
