@@ -791,6 +791,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     if mode == "constant":
         fill = 0 if value is None else value
         return ConstantPad.apply(input, pad=pad, value=fill)
+    if value:
+        raise RuntimeError(f"pad: Padding mode {mode!r} doesn't take in value argument "
+                           f"(got value={value})")
     _check_index_pad(input, pad, mode)
     return IndexPad.apply(input, pad=pad, mode=mode)
 

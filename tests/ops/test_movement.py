@@ -684,6 +684,8 @@ def test_pad_errors_match_torch():
         F.pad(x, (5, 1), mode="circular")
     with pytest.raises(RuntimeError, match="wrapping around more than once"):
         F.pad(x, (-2, 3), mode="circular")  # only 2 columns are left to wrap around
+    with pytest.raises(RuntimeError, match="doesn't take in value argument"):
+        F.pad(x, (1, 1), mode="reflect", value=1.0)
     with pytest.raises(RuntimeError, match="leaves nothing of dimension 2"):
         F.pad(x, (-2, -2), mode="replicate")
     with pytest.raises(NotImplementedError, match="Padding size 6 is not supported for 3D"):
