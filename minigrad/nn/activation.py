@@ -1,7 +1,8 @@
 """Activation layers: ReLU, LeakyReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax.
 
 Each is a Module around one function from `nn.functional`, so it shows up in `repr` and in
-`named_modules`; the gradient is the op's.
+`named_modules`; the gradient is the op's. `inplace=True` is accepted (and shown in the repr)
+for PyTorch compatibility, but the ops return a new tensor.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Dropout and Dropout2d: random zeroing in training mode, identity in eval mode."""
+"""Dropout and Dropout2d: random zeroing in training mode, identity in eval mode.
+
+The masks come from minigrad's global generator, so `mg.manual_seed` repeats them.
+`inplace=True` is accepted for PyTorch compatibility; the result is a new tensor.
+"""
 
 from __future__ import annotations
 
