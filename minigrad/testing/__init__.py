@@ -5,6 +5,8 @@
 but NumPy.
 """
 
+from typing import Any
+
 from .gradcheck import (
     GradcheckError,
     GradcheckResult,
@@ -14,10 +16,27 @@ from .gradcheck import (
     numerical_gradient,
 )
 
+try:
+    from .check_op import CheckOpError, OpCase, check_op
+except ImportError as _missing:  # hypothesis is not installed: say so when check_op is used
+    _reason = str(_missing)
+
+    class CheckOpError(AssertionError):  # type: ignore[no-redef]
+        """An op failed one of check_op's properties."""
+
+    OpCase = None  # type: ignore[assignment,misc]
+
+    def check_op(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+        """Needs hypothesis: pip install hypothesis (or minigrad's `test` extra)."""
+        raise ImportError(f"check_op needs hypothesis ({_reason}); pip install hypothesis")
+
 __all__ = [
+    "CheckOpError",
     "GradcheckError",
     "GradcheckResult",
     "Kink",
+    "OpCase",
+    "check_op",
     "default_tolerances",
     "gradcheck",
     "numerical_gradient",

@@ -1,0 +1,253 @@
+"""check_op itself: it passes right ops and catches each kind of wrong one.
+
+Failing checks run with few examples and no shrinking, so each takes a moment.
+"""
+
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import Phase, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import autograd
+from minigrad.engine import Function
+from minigrad.ops._broadcast import unbroadcast
+from minigrad.testing import CheckOpError, OpCase, check_op, strategies
+
+QUICK = settings(max_examples=5, phases=[Phase.generate])
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "custom_op.py"
+
+
+def fails(test, match):
+    with pytest.raises(CheckOpError, match=match):
+        QUICK(test)()
+
+
+# ---- deliberately broken ops (engine Functions, as our own ops are written) --------------
+class NoUnbroadcastMul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        return grad * self.b, grad * self.a      # forgets to sum back to the input shapes
+
+
+class SlightlyWrongTanh(Function):
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, grad):
+        return grad * (1 - self.y * self.y) * (1 + 1e-5)   # off by 1e-5: only exact catches it
+
+
+class WrongTanh(SlightlyWrongTanh):
+    def backward(self, grad):
+        return grad * (1 - self.y * self.y) * 1.05      # off by 5%: central differences see it
+
+
+class WrongForwardExp(Function):
+    def forward(self, x):
+        self.y = np.exp(x) + 1e-6
+        return self.y
+
+    def backward(self, grad):
+        return grad * self.y
+
+
+class MutatingSquare(Function):
+    def forward(self, x):
+        self.x = x
+        out = x * x
+        x -= 1e-3             # changes the caller's input
+        return out
+
+    def backward(self, grad):
+        return grad * 2 * (self.x + 1e-3)
+
+
+class AliasingIdentity(Function):
+    def forward(self, x):
+        self.x = x
+        return x.copy()
+
+    def backward(self, grad):
+        return self.x         # returns the input's own array
+
+
+class InPlaceGradDouble(Function):
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, grad):
+        grad *= 2             # modifies the incoming gradient
+        return grad
+
+
+class Float64Output(Function):
+    def forward(self, x):
+        return x.astype(np.float64) * 2
+
+    def backward(self, grad):
+        return (grad * 2).astype(np.float32)
+
+
+class GoodMul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        return unbroadcast(grad * self.b, self.a.shape), unbroadcast(grad * self.a, self.b.shape)
+
+
+def no_unbroadcast_mul(a, b):
+    return NoUnbroadcastMul.apply(a, b)
+
+
+def good_mul(a, b):
+    return GoodMul.apply(a, b)
+
+
+# ---- passing ops --------------------------------------------------------------------------
+def test_right_ops_pass_in_every_shape_form():
+    check_op(mg.exp, np.exp, shapes=((2, 3),))()
+    check_op(mg.exp, np.exp, shapes=(2, 3))()                       # one input's shape
+    check_op(good_mul, np.multiply, shapes="broadcastable")()
+    check_op(mg.mul, np.multiply, shapes=strategies.broadcastable_shapes(count=2))()
+    check_op(mg.matmul, np.matmul, shapes=st.sampled_from([((2, 3), (3,)), ((3,), (3, 2))]))()
+    check_op(mg.tanh, np.tanh, shapes=strategies.shapes(max_dims=2), dtype=np.float32)()
+
+
+def test_a_decorated_function_gets_each_case_and_keeps_its_name():
+    seen = []
+
+    @check_op(mg.mul, np.multiply, shapes="broadcastable")
+    def test_mul_extra(case):
+        """My docstring."""
+        assert isinstance(case, OpCase)
+        assert case.complex_step                    # np.multiply is complex-analytic
+        assert case.output.shape == np.broadcast_shapes(*(a.shape for a in case.arrays))
+        assert [g.shape for g in case.grads] == [a.shape for a in case.arrays]
+        seen.append(case)
+
+    assert test_mul_extra.__name__ == "test_mul_extra"
+    assert test_mul_extra.__doc__ == "My docstring."
+    settings(max_examples=7)(test_mul_extra)()
+    assert len(seen) >= 7
+
+
+def test_a_decorated_function_without_arguments_runs_per_example():
+    calls = []
+
+    @check_op(mg.exp, np.exp, shapes=(3,))
+    def test_exp_extra():
+        calls.append(1)
+
+    QUICK(test_exp_extra)()
+    assert len(calls) == 5
+
+
+def test_keyword_strategies_fixed_values_and_functions_of_the_shapes():
+    check_op(F.softmax, lambda x, dim: np.exp(x) / np.exp(x).sum(axis=dim, keepdims=True),
+             shapes=strategies.shapes(min_dims=1, max_dims=3, max_side=3),
+             dim=lambda shapes: st.integers(-len(shapes[0]), len(shapes[0]) - 1))()
+    check_op(mg.sum, lambda x, dim: x.sum(axis=dim), shapes=(2, 3), dim=1)()
+    check_op(lambda x, p: x ** p, lambda x, p: x ** p, shapes=(4,),
+             elements={"low": 0.5, "high": 2.0}, p=st.sampled_from([2, 3, 0.5]))()
+
+
+def test_non_analytic_reference_falls_back_to_central_differences():
+    seen = []
+
+    @check_op(mg.abs, np.abs, shapes=(3,), elements={"avoid_zero": 0.1})
+    def test_abs(case):
+        seen.append(case.complex_step)
+
+    test_abs()
+    assert seen and not any(seen)    # np.abs of a complex array is real: no complex step
+
+
+def test_without_a_reference_the_gradient_is_still_checked():
+    check_op(mg.tanh, shapes=(2, 2))()
+    fails(check_op(WrongTanh.apply, shapes=(3,)), "differs at element")
+
+
+def test_kinks_are_checked_as_subgradients_not_failed():
+    kinks = []
+
+    @check_op(F.relu, lambda x: np.maximum(x, 0), shapes=(3,),
+              elements={"low": 0.0, "high": 0.0})          # all exactly 0: all kinks
+    def test_relu_at_zero(case):
+        kinks.append(case.kinks)
+
+    QUICK(test_relu_at_zero)()
+    assert kinks[0] == ((0, (0,)), (0, (1,)), (0, (2,)))
+
+
+# ---- each broken op is caught -------------------------------------------------------------
+def test_a_missing_unbroadcast_is_caught():
+    fails(check_op(no_unbroadcast_mul, np.multiply, shapes=((2, 3), (3,))),
+          r"gradient of input 1 has shape \(2, 3\), the input \(3,\)")
+
+
+def test_a_tiny_gradient_error_is_caught_by_the_complex_step():
+    fails(check_op(SlightlyWrongTanh.apply, np.tanh, shapes=(4,)), "complex-step")
+
+
+def test_a_wrong_forward_is_caught():
+    fails(check_op(WrongForwardExp.apply, np.exp, shapes=(3,)), "forward differs")
+
+
+def test_mutating_an_input_is_caught():
+    fails(check_op(MutatingSquare.apply, np.square, shapes=(3,)),
+          "forward changed input 0 in place")
+
+
+def test_a_gradient_aliasing_its_input_is_caught():
+    fails(check_op(AliasingIdentity.apply, lambda x: x, shapes=(3,)),
+          "sharing memory with input 0")
+
+
+def test_modifying_the_incoming_gradient_is_caught():
+    fails(check_op(InPlaceGradDouble.apply, lambda x: 2 * x, shapes=(3,)),
+          "modified its incoming gradient")
+
+
+def test_float32_in_must_give_float32_out():
+    fails(check_op(Float64Output.apply, lambda x: 2 * x, shapes=(3,), dtype=np.float32),
+          "float32 inputs gave a float64 output")
+
+
+def test_an_autograd_function_without_graph_is_caught():
+    fails(check_op(lambda x: mg.tensor(x.detach().numpy() * 2), lambda x: 2 * x, shapes=(2,)),
+          "no grad_fn")
+
+
+# ---- argument errors ------------------------------------------------------------------------
+def test_argument_errors():
+    with pytest.raises(ValueError, match="broadcastable"):
+        check_op(mg.exp, np.exp, shapes="any")
+    with pytest.raises(TypeError, match="float32 or float64"):
+        check_op(mg.exp, np.exp, shapes=(2,), dtype=np.int64)
+    with pytest.raises(ValueError, match="analytic=True needs a reference"):
+        check_op(mg.exp, shapes=(2,), analytic=True)
+    with pytest.raises(ValueError, match="how many inputs"):
+        check_op(autograd.Function.apply, shapes="broadcastable")
+    with pytest.raises(TypeError, match="callable"):
+        check_op("exp", shapes=(2,))
+    with pytest.raises(ValueError, match="elements has 1 entries for 2 inputs"):
+        QUICK(check_op(mg.mul, np.multiply, shapes="broadcastable", elements=[{}]))()
+
+
+def test_the_example_custom_op_runs_and_its_tests_pass(capsys):
+    namespace = runpy.run_path(str(EXAMPLE))
+    namespace["main"]()
+    printed = capsys.readouterr().out
+    assert "test_softplus_float32: passed" in printed
+    assert "SoftplusBackward" in printed
