@@ -42,7 +42,7 @@ def test_only_imports_and_data_loading_differ():
     for line in changed:
         assert line.startswith(("import ", "from ")) or "load_digits()" in line, line
     rebuilt = torch_version(SCRIPT.read_text())
-    assert "minigrad" not in rebuilt.split('"""', 2)[2]      # nothing of minigrad after the docstring
+    assert "minigrad" not in rebuilt.split('"""', 2)[2]   # none left after the docstring
     assert "import torch\n" in rebuilt and "TensorDataset(torch.tensor(" in rebuilt
 
 

@@ -111,7 +111,8 @@ def check_op(fn: Callable[..., Tensor], reference: Callable[..., Any] | None = N
                                  shapes=strategies.shapes(max_dims=3, max_side=4))
     """
     spec = _OpSpec(fn, reference, shapes, np.dtype(dtype), elements, analytic, arg_strategies)
-    return _op_test(spec, extra=None, name="test_" + spec.name.replace(".", "_"), doc=check_op.__doc__)
+    name = "test_" + spec.name.replace(".", "_")
+    return _op_test(spec, extra=None, name=name, doc=check_op.__doc__)
 
 
 # ---- the test function ------------------------------------------------------------------
