@@ -9,6 +9,7 @@ Everything an op stores on `self` during forward is dropped after backward (unle
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
@@ -24,6 +25,7 @@ __all__ = ["Function"]
 _ENGINE_ATTRIBUTES = frozenset({
     "next_edges", "needs_input_grad", "options", "modules", "output_hooks", "released",
     "saved_versions", "output_shape", "output_dtype", "created_at",
+    "oldest_step",
 })
 
 
@@ -73,14 +75,22 @@ class Function:
     def _link(self, inputs: tuple, output: "Tensor") -> None:
         """Remember where gradients go: the producing Function or the leaf for each input."""
         edges = []
+        oldest = steps = hooks.optimizer_steps
         for tensor, needed in zip(inputs, self.needs_input_grad):
             if not needed:
                 edges.append(None)
             elif tensor.grad_fn is not None:
                 edges.append(tensor.grad_fn)
+                if tensor.grad_fn.oldest_step < oldest:
+                    oldest = tensor.grad_fn.oldest_step
             else:
                 edges.append(tensor)
         self.next_edges = tuple(edges)
+        # the oldest optimizer step this graph reaches back to (see optim/graph_leak.py)
+        self.oldest_step = oldest
+        if oldest != steps:
+            hooks.graph_across_steps = weakref.ref(self)
+            hooks.graphs_across_steps += 1
         self.saved_versions = tuple(
             None if tensor is None else (tensor._version, tensor._version[0]) for tensor in inputs)
         self.modules = context.current_module()
