@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Tensor, enable_grad
+from .graph_leak import LeakWatch
 
 __all__ = ["Optimizer"]
 
@@ -117,6 +118,8 @@ class Optimizer:
         """Update every parameter that has a gradient; return `closure()` if one is given.
 
         The closure (which recomputes the loss and its gradients) runs with grad mode on.
+        Each step also checks for a tensor that keeps a growing graph alive across steps
+        (`total_loss += loss`) and warns once with a GraphLeakWarning (see `graph_leak`).
         """
         loss = None
         if closure is not None:
@@ -129,7 +132,15 @@ class Optimizer:
             if state:
                 self.state[param] = state
             param._version[0] += 1  # the data changed in place
+        self._leak_watch().after_step(stacklevel=2)
         return loss
+
+    def _leak_watch(self) -> LeakWatch:
+        """This optimizer's watch for graphs kept alive across its steps (made on first use)."""
+        watch = self.__dict__.get("_graph_leak_watch")
+        if watch is None:
+            watch = self._graph_leak_watch = LeakWatch()
+        return watch
 
     def _checked_gradients(self) -> list[tuple[dict[str, Any], Tensor, np.ndarray]]:
         """(group, parameter, gradient array) for each parameter with a gradient, after

@@ -1,0 +1,71 @@
+"""Warn when a tensor keeps an autograd graph alive across optimizer steps and it keeps growing.
+
+The classic leak is `total_loss += loss` in a training loop: `total_loss` is a tensor whose
+graph holds every step's loss and, through it, every step's whole graph, so memory grows
+until it runs out. PyTorch leaves this to the user; minigrad notices it cheaply:
+
+  - every optimizer step counts `hooks.optimizer_steps`;
+  - every recorded op notes in `oldest_step` the oldest step its graph reaches back to (the
+    minimum over its inputs' nodes, one comparison per input), and when that is before the
+    current step it leaves a weak reference to itself in `hooks.graph_across_steps`;
+  - after each step the optimizer asks: in each of the last `STEPS_TO_WARN` steps, did some
+    op extend a graph from an earlier step, and is the newest such node still alive (some
+    tensor holds its graph), reaching `STEPS_TO_WARN` steps back? Then it warns once,
+    naming the node's output shape and op.
+
+A correct loop (`total_loss += loss.item()`) never records an op whose graph reaches into an
+earlier step, so it never warns. A graph carried over a single step (a GAN's generator
+output used by the next optimizer) does not reach far enough back to warn.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from typing import Any
+
+from ..engine import hooks
+
+__all__ = ["STEPS_TO_WARN", "GraphLeakWarning", "LeakWatch"]
+
+STEPS_TO_WARN = 5
+
+
+class GraphLeakWarning(UserWarning):
+    """A tensor holds an autograd graph that spans optimizer steps and grows every step."""
+
+
+class LeakWatch:
+    """One optimizer's view of the graph across its steps (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.extended: deque[bool] = deque(maxlen=STEPS_TO_WARN)
+        self.seen = hooks.graphs_across_steps
+        self.warned = False
+
+    def after_step(self, stacklevel: int) -> None:
+        """Count this step and warn if a graph has grown across the last steps."""
+        hooks.optimizer_steps += 1
+        made = hooks.graphs_across_steps
+        self.extended.append(made > self.seen)
+        self.seen = made
+        if self.warned or len(self.extended) < STEPS_TO_WARN or not all(self.extended):
+            return
+        reference = hooks.graph_across_steps
+        node = None if reference is None else reference()
+        if node is None:
+            return
+        span = hooks.optimizer_steps - node.oldest_step
+        if span < STEPS_TO_WARN:
+            return
+        self.warned = True
+        warnings.warn(_message(node, span), GraphLeakWarning, stacklevel=stacklevel + 1)
+
+
+def _message(node: Any, span: int) -> str:
+    shape = tuple(node.output_shape)
+    return (f"a tensor of shape {shape} with grad_fn=<{node.name}Backward> still holds the "
+            f"autograd graph of the last {span} optimizer steps, and the graph grows every step, "
+            f"so memory will too. This is usually `total_loss += loss` (or a running average of "
+            f"losses, or a hidden state carried over) in the training loop: accumulate a "
+            f"number with `total_loss += loss.item()`, or cut the graph with `.detach()`.")
