@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 __all__ = [
     "PoolGeometry",
     "as_batch",
+    "columns_to_image",
     "conv_windows",
     "offset_view",
     "pad_hw",
@@ -158,3 +159,62 @@ def conv_windows(padded: np.ndarray, groups: int, kernel: tuple[int, int],
     strides = (stride_n, per_group * stride_c, dilation[0] * stride_h, dilation[1] * stride_w,
                stride_c, stride[0] * stride_h, stride[1] * stride_w)
     return as_strided(padded, shape=shape, strides=strides, writeable=False)
+
+
+def columns_to_image(column_grad: np.ndarray, height: int, width: int,
+                     padding: tuple[int, int, int, int], stride: tuple[int, int],
+                     dilation: tuple[int, int]) -> np.ndarray:
+    """Add column gradients (N, G, kH, kW, C/G, Ho, Wo) back onto the input: (N, C, H, W).
+
+    The adjoint of `conv_windows`: each column entry was copied from one input pixel (or
+    from padding), so its gradient is added there, one kernel offset at a time: kH * kW
+    strided adds, never one per pixel. Overwrites `column_grad` (a scratch array) on the
+    fast path.
+    """
+    count, groups, kernel_h, kernel_w, per_group, out_h, out_w = column_grad.shape
+    top, bottom, left, right = padding
+    if stride == (1, 1) and out_w == width:
+        return _columns_to_image_by_planes(column_grad, height, width, padding, dilation)
+    padded = np.zeros((count, groups, per_group, height + top + bottom, width + left + right),
+                      dtype=column_grad.dtype)
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            view = offset_view(padded, i, j, (out_h, out_w), stride, dilation)
+            view += column_grad[:, :, i, j]
+    image = padded.reshape(count, groups * per_group, *padded.shape[-2:])
+    return image[:, :, top:top + height, left:left + width]
+
+
+def _columns_to_image_by_planes(column_grad: np.ndarray, height: int, width: int,
+                                padding: tuple[int, int, int, int],
+                                dilation: tuple[int, int]) -> np.ndarray:
+    """`columns_to_image` for stride 1 when output rows are as wide as input rows.
+
+    Then, in a buffer whose rows carry no column padding, one kernel offset's whole
+    (Ho, Wo) plane lands on consecutive pixels, shifted by the offset: one long run per
+    plane instead of a short run per row. Entries that came from the left or right padding
+    would wrap into a neighbouring row, so they are zeroed first (padding gets no gradient);
+    `left` and `right` spare elements at the buffer's ends catch the first and last shifts.
+    """
+    count, groups, kernel_h, kernel_w, per_group, out_h, out_w = column_grad.shape
+    top, bottom, left, right = padding
+    rows = height + top + bottom
+    plane = rows * width
+    buffer = np.zeros(left + count * groups * per_group * plane + right,
+                      dtype=column_grad.dtype)
+    item = buffer.itemsize
+    strides = (groups * per_group * plane * item, per_group * plane * item, plane * item, item)
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            shift = j * dilation[1] - left  # input column that output column 0 reads
+            source = column_grad[:, :, i, j]  # (N, G, C/G, Ho, Wo)
+            if shift < 0:
+                source[..., :-shift] = 0
+            elif shift > 0:
+                source[..., width - shift:] = 0
+            start = left + i * dilation[0] * width + shift
+            target = as_strided(buffer[start:], shape=(count, groups, per_group, out_h * out_w),
+                                strides=strides)
+            target += source.reshape(count, groups, per_group, out_h * out_w)
+    image = buffer[left:left + count * groups * per_group * plane]
+    return image.reshape(count, groups * per_group, rows, width)[:, :, top:top + height]

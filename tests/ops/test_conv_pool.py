@@ -328,6 +328,7 @@ POOLS = {
     "max_pool2d_tiled": lambda x: F.max_pool2d(x, 2),
     "avg_pool2d_tiled": lambda x: F.avg_pool2d(x, 2),
     "adaptive_avg_pool2d": lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+    "adaptive_avg_pool2d_global": lambda x: F.adaptive_avg_pool2d(x, 1),
     "adaptive_max_pool2d": lambda x: F.adaptive_max_pool2d(x, (3, 2)),
 }
 
@@ -362,6 +363,49 @@ def test_conv2d_keeps_dtype_and_leaves_inputs_alone(dtype):
     for tensor, array, before in zip(tensors_in, arrays_in, befores):
         assert tensor.grad.dtype == dtype
         np.testing.assert_array_equal(array, before)
+
+
+def test_conv2d_1x1_shares_no_scratch_with_its_input(torch):
+    """A 1x1 stride-1 conv's columns are the input itself; backward must not write there."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    weight = rng.standard_normal((4, 3, 1, 1)).astype(np.float32)
+    before = x.copy()
+    (outs, grads), (expected_outs, expected_grads) = run_both(
+        torch, F.conv2d, torch.nn.functional.conv2d, [x, weight])
+    np.testing.assert_array_equal(x, before)
+    assert_matches(outs[0].data, expected_outs[0], np.float32)
+    for ours, theirs in zip(grads, expected_grads):
+        assert_matches(ours, theirs, np.float32)
+
+
+@pytest.mark.parametrize("padding", [1, 0])
+def test_conv2d_backward_twice_with_retain_graph(padding):
+    rng = np.random.default_rng(10)
+    x = mg.tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
+    weight = mg.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+                       requires_grad=True)
+    out = F.conv2d(x, weight, padding=padding)
+    grad = mg.tensor(rng.standard_normal(out.shape).astype(np.float32))
+    out.backward(grad, retain_graph=True)
+    first = (x.grad.data.copy(), weight.grad.data.copy())
+    out.backward(grad)
+    np.testing.assert_allclose(x.grad.data, 2 * first[0], rtol=1e-6)
+    np.testing.assert_allclose(weight.grad.data, 2 * first[1], rtol=1e-6)
+
+
+def test_max_pool2d_infinite_gradient_reaches_only_the_winners(torch):
+    x = np.random.default_rng(11).permutation(32).reshape(1, 2, 4, 4).astype(np.float32)
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}):
+        ours_x, theirs_x = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ours, theirs = F.max_pool2d(ours_x, **kwargs), torch.nn.functional.max_pool2d(
+            theirs_x, **kwargs)
+        ours_grad = np.ones(ours.shape, dtype=np.float32)
+        ours_grad.reshape(-1)[0] = np.inf
+        ours.backward(mg.tensor(ours_grad))
+        theirs.backward(torch.tensor(ours_grad))
+        np.testing.assert_array_equal(ours_x.grad.data, theirs_x.grad.numpy())
+        assert np.isnan(ours_x.grad.data).sum() == 0
 
 
 def test_unbatched_input_matches_batch_of_one():
