@@ -16,6 +16,7 @@ from ..engine import Function, Tensor
 from ._windows import (
     PoolGeometry,
     as_batch,
+    columns_to_image,
     conv_windows,
     offset_view,
     pad_hw,
@@ -44,61 +45,69 @@ class Conv2d(Function):
                 stride: tuple[int, int], padding: tuple[int, int, int, int],
                 dilation: tuple[int, int], groups: int) -> np.ndarray:
         batch = as_batch(x)
-        count, _, height, width = batch.shape
         out_channels, per_group, kernel_h, kernel_w = weight.shape
-        top, bottom, left, right = padding
-        out_h = (height + top + bottom - dilation[0] * (kernel_h - 1) - 1) // stride[0] + 1
-        out_w = (width + left + right - dilation[1] * (kernel_w - 1) - 1) // stride[1] + 1
-        padded = pad_hw(batch, top, bottom, left, right)
-        windows = conv_windows(padded, groups, (kernel_h, kernel_w), (out_h, out_w), stride,
-                               dilation)
-        # (N, G, K, L): the one copy of the forward pass
-        columns = np.ascontiguousarray(windows).reshape(
-            count, groups, kernel_h * kernel_w * per_group, out_h * out_w)
+        self.weight_shape = weight.shape
+        self.input_shape = batch.shape
+        self.unbatched = x.ndim == 3
+        columns = self._columns(batch)
         # (G, O/G, K), K ordered like the columns: (kH, kW, C/G)
         kernel = weight.reshape(groups, out_channels // groups, per_group, kernel_h, kernel_w)
         kernel = kernel.transpose(0, 1, 3, 4, 2).reshape(groups, out_channels // groups, -1)
-        out = np.matmul(kernel, columns).reshape(count, out_channels, out_h, out_w)
+        out = np.matmul(kernel, columns).reshape(batch.shape[0], out_channels, *self.out_size)
         if bias is not None:
             out += bias.reshape(out_channels, 1, 1)
         if self.needs_input_grad[1]:
             self.columns = columns
+            self.batch = batch  # to rebuild the columns if backward runs twice
+            # a column matrix of our own can hold the column gradient later (saves memory)
+            self.columns_are_scratch = not np.may_share_memory(columns, x)
         if self.needs_input_grad[0]:
             self.kernel = kernel
-        self.unbatched = x.ndim == 3
-        self.input_shape = batch.shape
-        self.padded_shape = padded.shape
-        self.weight_shape = weight.shape
         return out[0] if self.unbatched else out
+
+    def _columns(self, batch: np.ndarray) -> np.ndarray:
+        """The (N, G, K, L) column matrix: every window of the padded batch, copied once."""
+        count, _, height, width = batch.shape
+        _, per_group, kernel_h, kernel_w = self.weight_shape
+        stride, dilation = self.options["stride"], self.options["dilation"]
+        groups = self.options["groups"]
+        top, bottom, left, right = self.options["padding"]
+        self.out_size = (
+            (height + top + bottom - dilation[0] * (kernel_h - 1) - 1) // stride[0] + 1,
+            (width + left + right - dilation[1] * (kernel_w - 1) - 1) // stride[1] + 1)
+        padded = pad_hw(batch, top, bottom, left, right)
+        windows = conv_windows(padded, groups, (kernel_h, kernel_w), self.out_size, stride,
+                               dilation)
+        return np.ascontiguousarray(windows).reshape(
+            count, groups, kernel_h * kernel_w * per_group, self.out_size[0] * self.out_size[1])
 
     def backward(self, grad: np.ndarray) -> tuple:
         batch_grad = as_batch(grad)
-        count, channels, height, width = self.input_shape
+        count, _, height, width = self.input_shape
         out_channels, per_group, kernel_h, kernel_w = self.weight_shape
         groups = self.options["groups"]
-        out_h, out_w = batch_grad.shape[2:]
-        stride, dilation = self.options["stride"], self.options["dilation"]
-        top, _, left, _ = self.options["padding"]
+        out_h, out_w = self.out_size
         # (N, G, O/G, L)
         grad_groups = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
         grad_input = grad_weight = grad_bias = None
+        scratch = None
         if self.needs_input_grad[1]:
+            columns = self._columns(self.batch) if self.columns is None else self.columns
             # (G, K, O/G): columns @ grad^T for each image, summed over the batch
-            summed = np.matmul(self.columns, grad_groups.transpose(0, 1, 3, 2)).sum(axis=0)
+            summed = np.matmul(columns, grad_groups.transpose(0, 1, 3, 2)).sum(axis=0)
             summed = summed.reshape(groups, kernel_h, kernel_w, per_group, -1)
             grad_weight = summed.transpose(0, 4, 3, 1, 2).reshape(self.weight_shape)
+            if self.columns_are_scratch:
+                scratch, self.columns = columns, None  # a second backward rebuilds them
         if self.needs_input_grad[2]:
             grad_bias = batch_grad.sum(axis=(0, 2, 3))
         if self.needs_input_grad[0]:
             # (N, G, kH, kW, C/G, Ho, Wo): the gradient of every column entry
-            column_grad = np.matmul(self.kernel.transpose(0, 2, 1), grad_groups).reshape(
-                count, groups, kernel_h, kernel_w, per_group, out_h, out_w)
-            padded_grad = np.zeros(self.padded_shape, dtype=grad.dtype)
-            for i in range(kernel_h):
-                for j in range(kernel_w):
-                    view = offset_view(padded_grad, i, j, (out_h, out_w), stride, dilation)
-                    view += column_grad[:, :, i, j].reshape(count, channels, out_h, out_w)
-            grad_input = padded_grad[:, :, top:top + height, left:left + width]
+            column_grad = np.matmul(self.kernel.transpose(0, 2, 1), grad_groups, out=scratch)
+            column_grad = column_grad.reshape(count, groups, kernel_h, kernel_w, per_group,
+                                              out_h, out_w)
+            grad_input = columns_to_image(column_grad, height, width, self.options["padding"],
+                                          self.options["stride"], self.options["dilation"])
             if self.unbatched:
                 grad_input = grad_input[0]
         return grad_input, grad_weight, grad_bias
@@ -308,10 +317,17 @@ def _window_max(batch: np.ndarray, geometry: PoolGeometry) -> tuple[np.ndarray, 
     take = np.empty(out_shape, dtype=bool)
     for k in range(start, len(offsets)):
         np.greater(views[k], best, out=take)
-        if batch.dtype.kind == "f":
-            take |= np.isnan(views[k])
-        np.copyto(best, views[k], where=take)
+        np.maximum(best, views[k], out=best)  # keeps NaN, like the scan below
         np.copyto(arg, offset_type(k), where=take)
+    if batch.dtype.kind == "f" and np.isnan(best).any():
+        # `>` never picks a NaN: rescan with PyTorch's rule, a NaN replaces the max
+        arg[...] = 0 if start else _first_valid_offsets(geometry)
+        best[...] = views[0] if start else lowest
+        for k in range(start, len(offsets)):
+            np.greater(views[k], best, out=take)
+            take |= np.isnan(views[k])
+            np.copyto(best, views[k], where=take)
+            np.copyto(arg, offset_type(k), where=take)
     return best, arg
 
 
@@ -334,15 +350,18 @@ class MaxPool2d(Function):
         height, width = geometry.in_size
         padded_grad = np.zeros(batch_grad.shape[:2] + (height + top + bottom,
                                                        width + left + right), dtype=grad.dtype)
+        # grad * mask is fastest, but inf * 0 would put NaN on pixels that did not win
+        finite = np.isfinite(batch_grad).all()
         zero = np.zeros((), dtype=grad.dtype)
         for k, i, j in _offsets(geometry):
             view = offset_view(padded_grad, i, j, geometry.out_size, geometry.stride,
                                geometry.dilation)
             won = self.arg == k
-            if geometry.disjoint:  # each pixel is seen by one window at one offset
-                np.copyto(view, batch_grad, where=won)
+            if finite and geometry.disjoint:  # each pixel is seen by one window, once
+                np.multiply(batch_grad, won, out=view)
             else:
-                view += np.where(won, batch_grad, zero)
+                view += np.multiply(batch_grad, won) if finite else np.where(won, batch_grad,
+                                                                              zero)
         grad_input = padded_grad[:, :, top:top + height, left:left + width]
         return grad_input.reshape(self.input_shape)
 
@@ -524,19 +543,26 @@ def _adaptive_output_size(where: str, input: Tensor, output_size: Any) -> tuple[
 
 
 class AdaptiveAvgPool2d(Function):
-    """Average over PyTorch's adaptive windows as two small matrix products: the windows are
-    0/1 matrices rows (Ho, H) and cols (Wo, W), out = rows @ x @ cols^T / counts."""
+    """Average over PyTorch's adaptive windows as matrix products: the windows are 0/1
+    matrices rows (Ho, H) and cols (Wo, W), and out = rows @ x @ cols^T / counts. A 1x1
+    output (global average pooling) is a plain mean over each plane."""
 
     def forward(self, x: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
         height, width = x.shape[-2:]
+        self.input_shape = x.shape
+        if output_size == (1, 1):
+            self.counts = np.asarray(height * width, dtype=x.dtype)
+            return x.sum(axis=(-2, -1), keepdims=True) / self.counts
         self.rows = _adaptive_matrix(height, output_size[0], x.dtype)
         self.cols = _adaptive_matrix(width, output_size[1], x.dtype)
         self.counts = self.rows.sum(axis=1)[:, None] * self.cols.sum(axis=1)[None, :]
-        total = np.matmul(self.rows, np.matmul(x, self.cols.T))
-        return np.divide(total, self.counts, out=total)
+        return np.matmul(self.rows, np.matmul(x, self.cols.T)) / self.counts
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return np.matmul(self.rows.T, np.matmul(grad / self.counts, self.cols))
+        share = grad / self.counts
+        if self.options["output_size"] == (1, 1):
+            return np.broadcast_to(share, self.input_shape).copy()
+        return np.matmul(self.rows.T, np.matmul(share, self.cols))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple) -> Tensor:
