@@ -35,10 +35,11 @@ class Conv2d(Function):
     """Cross-correlation of (N, C, H, W) with weight (O, C // G, kH, kW) as one batched GEMM.
 
     Columns (N, G, K, L) hold every window, K = kH * kW * C/G ordered (offset, channel) and
-    L = Ho * Wo; the output is weight (G, O/G, K) @ columns. Backward: the weight gradient is
-    columns @ grad^T summed over the batch; the input gradient is the transposed convolution:
-    weight^T @ grad gives column gradients, added back into the padded input one kernel
-    offset at a time.
+    L = Ho * Wo; the output is weight (G, O/G, K) @ columns. A bias rides along as one more
+    weight column against a row of ones, so the GEMM adds it and the weight-gradient GEMM
+    sums its gradient. Backward: the weight gradient is columns @ grad^T summed over the
+    batch; the input gradient is the transposed convolution: weight^T @ grad gives column
+    gradients, added back into the padded input one kernel offset at a time.
     """
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
@@ -49,13 +50,14 @@ class Conv2d(Function):
         self.weight_shape = weight.shape
         self.input_shape = batch.shape
         self.unbatched = x.ndim == 3
+        self.with_bias = bias is not None
         columns = self._columns(batch)
-        # (G, O/G, K), K ordered like the columns: (kH, kW, C/G)
+        # (G, O/G, K [+ 1]), K ordered like the columns: (kH, kW, C/G), then the bias
         kernel = weight.reshape(groups, out_channels // groups, per_group, kernel_h, kernel_w)
         kernel = kernel.transpose(0, 1, 3, 4, 2).reshape(groups, out_channels // groups, -1)
+        if self.with_bias:
+            kernel = np.concatenate([kernel, bias.reshape(groups, -1, 1)], axis=2)
         out = np.matmul(kernel, columns).reshape(batch.shape[0], out_channels, *self.out_size)
-        if bias is not None:
-            out += bias.reshape(out_channels, 1, 1)
         if self.needs_input_grad[1]:
             self.columns = columns
             self.batch = batch  # to rebuild the columns if backward runs twice
@@ -66,7 +68,8 @@ class Conv2d(Function):
         return out[0] if self.unbatched else out
 
     def _columns(self, batch: np.ndarray) -> np.ndarray:
-        """The (N, G, K, L) column matrix: every window of the padded batch, copied once."""
+        """The (N, G, K [+ 1], L) column matrix: every window of the padded batch, copied
+        once, then a row of ones for the bias."""
         count, _, height, width = batch.shape
         _, per_group, kernel_h, kernel_w = self.weight_shape
         stride, dilation = self.options["stride"], self.options["dilation"]
@@ -78,8 +81,14 @@ class Conv2d(Function):
         padded = pad_hw(batch, top, bottom, left, right)
         windows = conv_windows(padded, groups, (kernel_h, kernel_w), self.out_size, stride,
                                dilation)
-        return np.ascontiguousarray(windows).reshape(
-            count, groups, kernel_h * kernel_w * per_group, self.out_size[0] * self.out_size[1])
+        rows = kernel_h * kernel_w * per_group
+        length = self.out_size[0] * self.out_size[1]
+        if not self.with_bias:
+            return np.ascontiguousarray(windows).reshape(count, groups, rows, length)
+        columns = np.empty((count, groups, rows + 1, length), dtype=batch.dtype)
+        np.copyto(columns[:, :, :rows].reshape(windows.shape), windows)
+        columns[:, :, rows] = 1
+        return columns
 
     def backward(self, grad: np.ndarray) -> tuple:
         batch_grad = as_batch(grad)
@@ -87,23 +96,27 @@ class Conv2d(Function):
         out_channels, per_group, kernel_h, kernel_w = self.weight_shape
         groups = self.options["groups"]
         out_h, out_w = self.out_size
+        rows = kernel_h * kernel_w * per_group
         # (N, G, O/G, L)
         grad_groups = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
         grad_input = grad_weight = grad_bias = None
         scratch = None
+        if self.needs_input_grad[2] and not self.needs_input_grad[1]:
+            grad_bias = batch_grad.sum(axis=(0, 2, 3))
         if self.needs_input_grad[1]:
             columns = self._columns(self.batch) if self.columns is None else self.columns
-            # (G, K, O/G): columns @ grad^T for each image, summed over the batch
+            # (G, K [+ 1], O/G): columns @ grad^T for each image, summed over the batch
             summed = np.matmul(columns, grad_groups.transpose(0, 1, 3, 2)).sum(axis=0)
-            summed = summed.reshape(groups, kernel_h, kernel_w, per_group, -1)
-            grad_weight = summed.transpose(0, 4, 3, 1, 2).reshape(self.weight_shape)
+            weights = summed[:, :rows].reshape(groups, kernel_h, kernel_w, per_group, -1)
+            grad_weight = weights.transpose(0, 4, 3, 1, 2).reshape(self.weight_shape)
+            if self.needs_input_grad[2]:
+                grad_bias = summed[:, rows].reshape(out_channels)
             if self.columns_are_scratch:
-                scratch, self.columns = columns, None  # a second backward rebuilds them
-        if self.needs_input_grad[2]:
-            grad_bias = batch_grad.sum(axis=(0, 2, 3))
+                scratch, self.columns = columns[:, :, :rows], None  # backward again rebuilds
         if self.needs_input_grad[0]:
             # (N, G, kH, kW, C/G, Ho, Wo): the gradient of every column entry
-            column_grad = np.matmul(self.kernel.transpose(0, 2, 1), grad_groups, out=scratch)
+            kernel_t = self.kernel[:, :, :rows].transpose(0, 2, 1)
+            column_grad = np.matmul(kernel_t, grad_groups, out=scratch)
             column_grad = column_grad.reshape(count, groups, kernel_h, kernel_w, per_group,
                                               out_h, out_w)
             grad_input = columns_to_image(column_grad, height, width, self.options["padding"],
