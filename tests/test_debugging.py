@@ -110,6 +110,25 @@ def test_a_graph_carried_over_one_step_does_not_warn():
             generator_optimizer.step()
 
 
+def test_a_fixed_old_graph_used_every_step_does_not_warn():
+    """Each step's loss reuses a graph made before training (kept with retain_graph): every
+    step reaches far back, but each step's graph dies when the next one replaces it."""
+    model, optimizer, x, y = make_problem()
+    prior = mg.randn(3, requires_grad=True)   # not optimized, so its graph stays valid
+    anchor = (prior * prior).sum()            # made once, before any step
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GraphLeakWarning)
+        for _ in range(20):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y) + 0.0 * anchor
+            loss.backward(retain_graph=True)
+            optimizer.step()
+
+
+def test_a_running_average_of_the_loss_warns():
+    assert len(train(12, lambda total, loss: 0.9 * total + 0.1 * loss)) == 1
+
+
 def test_nodes_record_the_oldest_step_they_reach():
     x = mg.tensor([1.0], requires_grad=True)
     start = hooks.optimizer_steps

@@ -8,14 +8,16 @@ until it runs out. PyTorch leaves this to the user; minigrad notices it cheaply:
   - every recorded op notes in `oldest_step` the oldest step its graph reaches back to (the
     minimum over its inputs' nodes, one comparison per input), and when that is before the
     current step it leaves a weak reference to itself in `hooks.graph_across_steps`;
-  - after each step the optimizer asks: in each of the last `STEPS_TO_WARN` steps, did some
-    op extend a graph from an earlier step, and is the newest such node still alive (some
-    tensor holds its graph), reaching `STEPS_TO_WARN` steps back? Then it warns once,
-    naming the node's output shape and op.
+  - after each step the optimizer keeps (weakly) the newest such node of that step, and
+    asks: did each of the last `STEPS_TO_WARN` steps make one, are they all still alive
+    (each later graph holds the earlier ones: the graph grows), and does the newest reach
+    `STEPS_TO_WARN` steps back? Then it warns once, naming the node's output shape and op.
 
 A correct loop (`total_loss += loss.item()`) never records an op whose graph reaches into an
 earlier step, so it never warns. A graph carried over a single step (a GAN's generator
-output used by the next optimizer) does not reach far enough back to warn.
+output used by the next optimizer) does not reach far enough back; a fixed old graph that
+each step's loss uses (with retain_graph=True) is not growing: each step's node dies when the
+next loss replaces it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class LeakWatch:
     """One optimizer's view of the graph across its steps (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.extended: deque[bool] = deque(maxlen=STEPS_TO_WARN)
+        # per step: a weak reference to the newest node that step made reaching further
+        # back, or None when it made none
+        self.newest: deque[Any] = deque(maxlen=STEPS_TO_WARN)
         self.seen = hooks.graphs_across_steps
         self.warned = False
 
@@ -47,14 +51,15 @@ class LeakWatch:
         """Count this step and warn if a graph has grown across the last steps."""
         hooks.optimizer_steps += 1
         made = hooks.graphs_across_steps
-        self.extended.append(made > self.seen)
+        self.newest.append(hooks.graph_across_steps if made > self.seen else None)
         self.seen = made
-        if self.warned or len(self.extended) < STEPS_TO_WARN or not all(self.extended):
+        if (self.warned or len(self.newest) < STEPS_TO_WARN
+                or any(reference is None for reference in self.newest)):
             return
-        reference = hooks.graph_across_steps
-        node = None if reference is None else reference()
-        if node is None:
-            return
+        nodes = [reference() for reference in self.newest]
+        if any(node is None for node in nodes):
+            return  # an earlier step's node died: nothing holds the old graphs together
+        node = nodes[-1]
         span = hooks.optimizer_steps - node.oldest_step
         if span < STEPS_TO_WARN:
             return
