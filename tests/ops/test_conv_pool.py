@@ -190,18 +190,25 @@ def test_conv2d_matches_torch(torch, dtype, args, with_bias, data):
             assert_matches(ours, theirs, dtype)
 
 
-def test_conv2d_weight_gradient_only_matches_torch(torch):
+@pytest.mark.parametrize("needs", [(False, True, False), (False, False, True),
+                                   (True, False, False), (False, True, True)],
+                         ids=["weight", "bias", "input", "weight+bias"])
+def test_conv2d_partial_gradients_match_torch(torch, needs):
+    """Only some inputs require grad: the others get none, the rest still match."""
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((3, 4, 9, 8)).astype(np.float32)
-    weight = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
-    ours_w = mg.tensor(weight, requires_grad=True)
-    theirs_w = torch.tensor(weight, requires_grad=True)
-    ours = F.conv2d(mg.tensor(x), ours_w, stride=2, padding=1, groups=2)
-    theirs = torch.nn.functional.conv2d(torch.tensor(x), theirs_w, stride=2, padding=1,
-                                        groups=2)
-    ours.sum().backward()
-    theirs.sum().backward()
-    assert_matches(ours_w.grad.data, theirs_w.grad, np.float32)
+    arrays_in = [rng.standard_normal(shape).astype(np.float32)
+                 for shape in [(3, 4, 9, 8), (6, 2, 3, 3), (6,)]]
+    ours_in = [mg.tensor(a, requires_grad=n) for a, n in zip(arrays_in, needs)]
+    theirs_in = [torch.tensor(a, requires_grad=n) for a, n in zip(arrays_in, needs)]
+    ours = F.conv2d(*ours_in, stride=2, padding=1, groups=2)
+    theirs = torch.nn.functional.conv2d(*theirs_in, stride=2, padding=1, groups=2)
+    grad = rng.standard_normal(ours.shape).astype(np.float32)
+    ours.backward(mg.tensor(grad))
+    theirs.backward(torch.tensor(grad))
+    for mine, reference, needed in zip(ours_in, theirs_in, needs):
+        assert (mine.grad is None) == (not needed)
+        if needed:
+            assert_matches(mine.grad.data, reference.grad, np.float32)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -306,9 +313,10 @@ def test_integer_forward_matches_torch(torch):
     rng = np.random.default_rng(3)
     x = rng.integers(-9, 10, size=(2, 3, 6, 7))
     weight = rng.integers(-3, 4, size=(4, 3, 3, 2))
-    ours = F.conv2d(mg.tensor(x), mg.tensor(weight), stride=(1, 2), padding=1)
-    theirs = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(weight), stride=(1, 2),
-                                        padding=1)
+    bias = rng.integers(-5, 6, size=4)
+    ours = F.conv2d(mg.tensor(x), mg.tensor(weight), mg.tensor(bias), stride=(1, 2), padding=1)
+    theirs = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(weight),
+                                        torch.tensor(bias), stride=(1, 2), padding=1)
     np.testing.assert_array_equal(ours.data, theirs.numpy())
     assert ours.dtype == np.int64
     for name, kwargs in [("max_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
