@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from . import hooks
-from .function import Function
+from .function import Function, refresh_view
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -28,6 +28,8 @@ def run_backward(root: "Tensor", gradient: Optional["Tensor"], retain_graph: boo
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a "
                            "grad_fn")
+    if root._base is not None:
+        refresh_view(root)  # a view whose base changed in place since: replay its history
     seed = _seed_gradient(root, gradient)
     if root.grad_fn is None:
         _accumulate_leaves({id(root): (root, seed)})

@@ -5,6 +5,15 @@ An op subclasses Function and writes `forward(self, *arrays, **options) -> array
 when a gradient is needed, links the output to this instance so `backward()` can find it.
 Everything an op stores on `self` during forward is dropped after backward (unless
 `retain_graph=True`), so the memory of a step is released as soon as it is used.
+
+In-place safety, without knowing any op by name:
+  - an output whose array is a view of an input's array shares that input's version counter
+    and remembers how it was made (`_base`, `_view_chain`), as PyTorch's views do;
+  - `_link` notes the version of every input and of the output; before backward,
+    `_check_versions` looks for a changed one among what forward kept on `self` (arrays,
+    tensors, tuples or lists of them, a ctx's `saved_tensors`), so changing a saved tensor
+    in place raises instead of giving a wrong gradient, and changing one an op did not keep
+    is fine, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ __all__ = ["Function"]
 # Attributes the engine owns; everything else on an instance is an op's saved state.
 _ENGINE_ATTRIBUTES = frozenset({
     "next_edges", "needs_input_grad", "options", "modules", "output_hooks", "released",
-    "saved_versions", "output_shape", "output_dtype", "created_at",
+    "saved_versions", "output_version", "output_shape", "output_dtype", "created_at",
     "oldest_step",
 })
 
@@ -53,9 +62,14 @@ class Function:
         """Run the op on tensors (or None for absent optional inputs); record it if needed."""
         from .tensor import Tensor
 
+        grad_enabled = grad_mode.is_grad_enabled()
+        if grad_enabled:
+            for tensor in inputs:
+                if tensor is not None and tensor._base is not None:
+                    refresh_view(tensor)
         function = cls()
         function.options = options
-        record = grad_mode.is_grad_enabled() and any(
+        record = grad_enabled and any(
             tensor is not None and tensor.requires_grad for tensor in inputs)
         function.needs_input_grad = tuple(
             record and tensor is not None and tensor.requires_grad for tensor in inputs)
@@ -68,6 +82,7 @@ class Function:
         if hooks.anomaly_checker is not None:
             hooks.anomaly_checker.check_forward(function, output)
         result = Tensor._from_op(output, requires_grad=record)
+        _mark_view(result, inputs, cls, options, grad_enabled)
         if record:
             function._link(inputs, result)
         return result
@@ -91,8 +106,13 @@ class Function:
         if oldest != steps:
             hooks.graph_across_steps = weakref.ref(self)
             hooks.graphs_across_steps += 1
+        # (version counter, version, id of the object owning the memory) per input and for
+        # the output: enough to tell later, without keeping arrays alive, what forward kept
         self.saved_versions = tuple(
-            None if tensor is None else (tensor._version, tensor._version[0]) for tensor in inputs)
+            None if tensor is None
+            else (tensor._version, tensor._version[0], id(_root(tensor.data)))
+            for tensor in inputs)
+        self.output_version = (output._version, output._version[0], id(_root(output.data)))
         self.modules = context.current_module()
         self.output_hooks: list[Callable] = []
         self.output_shape = output.data.shape
@@ -100,16 +120,50 @@ class Function:
         output.grad_fn = self
 
     def _check_versions(self) -> None:
-        """Refuse to backward through an input that was modified in place after forward."""
-        for index, saved in enumerate(self.saved_versions):
-            if saved is None:
+        """Refuse to backward through a saved tensor that was modified in place after forward.
+
+        `_link` noted the version of every input and of the output. Only when one changed
+        does this look at what forward kept on `self`: if that includes the tensor's data
+        (or a view of it), backward would read modified values, so it raises PyTorch's
+        error. An op that kept nothing of it (`a + b` keeps only shapes) is unaffected.
+        """
+        records = getattr(self, "saved_versions", ()) + (getattr(self, "output_version", None),)
+        for index, record in enumerate(records):
+            if record is None or record[0][0] == record[1]:
                 continue
-            counter, version = saved
-            if counter[0] != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: input {index} of {self.name} is at version "
-                    f"{counter[0]}; expected version {version} instead")
+            counter, version, root_id = record
+            kept = self._kept(root_id)
+            if kept is None:
+                continue
+            if index == len(records) - 1:
+                producer, label = self.name, "output 0"
+            else:
+                edge = self.next_edges[index]
+                producer = edge.name if isinstance(edge, Function) else None
+                label = f"input {index}"
+            origin = "" if producer is None else f", which is output 0 of {producer}Backward,"
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: [{kept.dtype} {kept.shape}]{origin} is at version "
+                f"{counter[0]}; expected version {version} instead. It was saved for backward "
+                f"by {self.name}Backward (its {label}). Hint: the in-place change came after "
+                f"the forward pass; use an out-of-place op, or .clone() the tensor before "
+                f"changing it.")
+
+    def _kept(self, root_id: int) -> Optional[np.ndarray]:
+        """The array forward kept on `self` in the memory of the object with id `root_id`
+        (the tensor's own array or a view of it), or None.
+
+        Comparing ids is sound: the input's memory and everything forward kept were alive
+        together during forward, and what forward kept stays alive until `_release`.
+        """
+        for name, value in vars(self).items():
+            if name in _ENGINE_ATTRIBUTES or type(value) in _PLAIN_TYPES:
+                continue
+            for array in _arrays_in(value):
+                if id(_root(array)) == root_id:
+                    return array
+        return None
 
     def _release(self) -> None:
         """Drop everything the op saved in forward; keep only the graph's structure."""
@@ -117,3 +171,140 @@ class Function:
             if attribute not in _ENGINE_ATTRIBUTES:
                 delattr(self, attribute)
         self.released = True
+
+
+# exact types that never hold an array (a set: `type(x) in` is faster than isinstance)
+_PLAIN_TYPES = frozenset({int, float, str, bool, type(None), slice, dict, type(Ellipsis),
+                          np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
+                          np.int64, np.uint8, np.bool_}
+                         | {type(np.dtype(name)) for name in ("float16", "float32", "float64",
+                                                              "int8", "int16", "int32",
+                                                              "int64", "uint8", "bool")})
+
+
+def _root(array: Any) -> Any:
+    """The object that owns `array`'s memory (follows `.base` to the end)."""
+    while True:
+        base = getattr(array, "base", None)
+        if base is None:
+            return array
+        array = base
+
+
+def _arrays_in(value: Any) -> list:
+    """The arrays an op keeps in one attribute: an array, a tensor, a tuple or list of them,
+    or a ctx holding `saved_tensors` (custom autograd Functions)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        items = value
+    elif hasattr(value, "_version"):
+        items = (value,)
+    elif hasattr(value, "saved_tensors") and not isinstance(value, type):
+        items = value.saved_tensors
+    else:
+        return []
+    arrays = []
+    for item in items:
+        kind = type(item)
+        if kind in _PLAIN_TYPES:
+            continue
+        if isinstance(item, np.ndarray):
+            arrays.append(item)
+        elif hasattr(item, "_version") and isinstance(getattr(item, "data", None), np.ndarray):
+            arrays.append(item.data)
+    return arrays
+
+
+# ---- views -------------------------------------------------------------------------------
+def _viewed_input(output: np.ndarray, inputs: tuple) -> Optional[int]:
+    """The position of the input whose memory `output` is a view of, if any."""
+    if output.base is None:
+        for tensor in inputs:
+            if tensor is not None and tensor.data is output:
+                break
+        else:
+            return None  # owns its memory: the common case costs one attribute test
+    root = _root(output)
+    for index, tensor in enumerate(inputs):
+        if tensor is not None and _root(tensor.data) is root and np.may_share_memory(
+                output, tensor.data):
+            return index
+    return None
+
+
+def _mark_view(result: "Tensor", inputs: tuple, cls: type, options: dict,
+               grad_enabled: bool) -> None:
+    """Make `result` a view of the input it aliases: share its version counter, remember
+    its base and the ops that lead from the base to it (to replay them later)."""
+    index = _viewed_input(result.data, inputs)
+    if index is None:
+        return
+    source = inputs[index]
+    others = tuple(None if position == index else tensor
+                   for position, tensor in enumerate(inputs))
+    step = (cls, others, index, options)
+    result._version = source._version
+    if source._base is None:
+        result._base = source
+        result._view_chain = (step,)
+        result._view_grad_mode = grad_enabled
+    else:
+        result._base = source._base
+        result._view_chain = source._view_chain + (step,)
+        result._view_grad_mode = grad_enabled and source._view_grad_mode
+    result._view_version = source._version[0]
+
+
+def replay_view(base: "Tensor", chain: tuple) -> "Tensor":
+    """Run a view's chain of ops again on `base` (recorded if grad mode is on)."""
+    current = base
+    for cls, others, index, options in chain:
+        arguments = list(others)
+        arguments[index] = current
+        current = cls.apply(*arguments, **options)
+    return current
+
+
+def view_positions(view: "Tensor") -> np.ndarray:
+    """For each element of `view`, its flat (C-order) position in `view._base`.
+
+    Found by running the view's ops forward on the base's positions, so it works for every
+    op that makes views, whatever its strides.
+    """
+    base = view._base
+    positions = np.arange(base.data.size, dtype=np.int64).reshape(base.data.shape)
+    for cls, others, index, options in view._view_chain:
+        function = cls()
+        function.options = options
+        function.needs_input_grad = (False,) * len(others)
+        arrays = [positions if position == index else None if tensor is None else tensor.data
+                  for position, tensor in enumerate(others)]
+        positions = np.asarray(function.forward(*arrays, **options))
+    return positions
+
+
+def refresh_view(view: "Tensor") -> None:
+    """Give a view whose base changed in place since it was made an up-to-date `grad_fn`.
+
+    Like PyTorch, the view's history is rebuilt from its base's current history by
+    replaying the view ops, so an in-place op recorded on the base (or on another view of
+    it) is part of every view's gradient. Views made under no_grad are left alone.
+    """
+    if not view._view_grad_mode or view._version[0] == view._view_version:
+        return
+    fresh = replay_view(view._base, view._view_chain)
+    old_function = view.grad_fn
+    view.grad_fn = fresh.grad_fn
+    view.requires_grad = fresh.requires_grad
+    view._view_version = view._version[0]
+    if old_function is not None and view.grad_fn is not None and view._retains_grad:
+        move_retain_grad(old_function, view.grad_fn)
+
+
+def move_retain_grad(old: Function, new: Function) -> None:
+    """Move a tensor's `retain_grad` marker to its new grad_fn (it follows the tensor)."""
+    markers = [hook for hook in old.output_hooks if getattr(hook, "retains_grad", False)]
+    for hook in markers:
+        old.output_hooks.remove(hook)
+        new.output_hooks.append(hook)

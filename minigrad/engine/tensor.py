@@ -36,9 +36,11 @@ class Tensor:
         self.requires_grad: bool = requires_grad
         self.grad: Optional[Tensor] = None
         self.grad_fn: Optional[Function] = None
-        self._version: list[int] = [0]
+        self._version: list[int] = [0]  # shared with views: one counter per storage
         self._hooks: list[Callable] = []
         self._retains_grad = False
+        # a view's root tensor; views also get _view_chain, _view_grad_mode, _view_version
+        self._base: Optional[Tensor] = None
 
     @classmethod
     def _from_op(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
@@ -67,8 +69,12 @@ class Tensor:
 
     @property
     def version(self) -> int:
-        """How many times this tensor's data was changed in place."""
+        """How many times this tensor's data was changed in place (views share the count)."""
         return self._version[0]
+
+    def _is_view(self) -> bool:
+        """True when this tensor's data is a view of another tensor's (see `_base`)."""
+        return self._base is not None
 
     def size(self, dim: Optional[int] = None) -> Any:
         if dim is None:
@@ -187,6 +193,8 @@ class Tensor:
 
 class _RetainGrad:
     """Marker hook that stores a non-leaf gradient (kept apart so users' hooks run first)."""
+
+    retains_grad = True  # moves with the tensor when an in-place op gives it a new grad_fn
 
     def __init__(self, store: Callable) -> None:
         self.store = store
