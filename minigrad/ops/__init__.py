@@ -9,9 +9,9 @@ Each family module declares three tables:
 from __future__ import annotations
 
 from ..engine import Tensor
-from . import activation_loss, cast, conv_pool, elementwise, matmul, movement, reduce
+from . import activation_loss, cast, conv_pool, elementwise, inplace, matmul, movement, reduce
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
