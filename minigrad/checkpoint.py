@@ -7,8 +7,11 @@ the data order after resuming is the order an uninterrupted run would have used.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Optional, Union
+
+import numpy as np
 
 from .engine import Tensor, get_rng_state, set_rng_state
 from .nn import Module
@@ -34,18 +37,47 @@ def save_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None
 
 def load_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None,
                     scheduler: Any = None) -> dict[str, Any]:
-    """Restore model, optimizer, scheduler and RNG from `path`; return the whole state."""
+    """Restore model, optimizer, scheduler and RNG from `path`; return the whole state.
+
+    All or nothing: if the file is not a checkpoint, or any part does not fit (a missing,
+    extra or misshaped weight, a float weight stored with an integer or bool dtype, optimizer
+    or scheduler state of another setup, a bad RNG state), it raises and the model,
+    optimizer, scheduler and RNG are as they were.
+    """
     state = load(path)
+    if not isinstance(state.get("model"), dict):
+        raise ValueError(f"load_checkpoint: {path} is not a training checkpoint: it has no "
+                         f"'model' state dict (top-level keys {sorted(map(str, state))})")
+    _check_float_weights(path, model, state["model"])
     backup = {key: tensor.data.copy() for key, tensor in model.state_dict().items()}
-    model.load_state_dict(state["model"])
+    optimizer_backup = None if optimizer is None else copy.deepcopy(optimizer.state_dict())
+    scheduler_backup = None if scheduler is None else copy.deepcopy(scheduler.state_dict())
+    rng_backup = get_rng_state()
     try:
+        model.load_state_dict(state["model"])
         if optimizer is not None and "optimizer" in state:
             optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and "scheduler" in state:
             scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng_state"])
     except Exception:
-        # leave the model as it was: the checkpoint did not fit as a whole
+        # leave everything as it was: the checkpoint did not fit as a whole
         model.load_state_dict({key: Tensor._from_op(array) for key, array in backup.items()})
+        if optimizer is not None:
+            optimizer.load_state_dict(optimizer_backup)
+        if scheduler is not None:
+            scheduler.load_state_dict(scheduler_backup)
+        set_rng_state(rng_backup)
         raise
-    set_rng_state(state["rng_state"])
     return state
+
+
+def _check_float_weights(path: Union[str, Path], model: Module, saved: dict) -> None:
+    """TypeError when a float parameter or buffer is stored with an integer or bool dtype
+    (a sign of a file of something else; float64 into float32 is a normal cast)."""
+    for key, target in model.state_dict().items():
+        source = saved.get(key)
+        dtype = getattr(source, "dtype", None)
+        if dtype is not None and target.dtype.kind == "f" and np.dtype(dtype).kind != "f":
+            raise TypeError(f"load_checkpoint: {path}: 'model.{key}' has dtype {dtype}, but "
+                            f"the model's {key} is {target.dtype} (shape {target.shape})")
