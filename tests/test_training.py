@@ -78,3 +78,37 @@ def test_checkpoint_that_does_not_fit_leaves_the_model_unchanged(tmp_path):
         load_checkpoint(tmp_path / "lenet.safetensors", other)
     for key, value in other.state_dict().items():
         np.testing.assert_array_equal(value.numpy(), before[key])
+
+
+def _train_with_schedule(model, optimizer, scheduler, steps, x, y):
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+
+
+def test_checkpoint_holds_the_scheduler_and_resuming_is_bit_identical(tmp_path):
+    def setup(seed):
+        mg.manual_seed(seed)
+        model = models.LeNet5(input_size=8)
+        optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return model, optimizer, optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+
+    mg.manual_seed(5)
+    x, y = mg.randn(4, 1, 8, 8), mg.tensor([0, 1, 2, 3])
+    straight = setup(0)
+    _train_with_schedule(*straight, 6, x, y)
+
+    first = setup(0)
+    _train_with_schedule(*first, 3, x, y)
+    save_checkpoint(tmp_path / "c.safetensors", *first, epoch=3)
+    resumed = setup(99)  # other weights, a fresh schedule
+    state = load_checkpoint(tmp_path / "c.safetensors", *resumed)
+    assert state["scheduler"]["last_epoch"] == 3
+    assert resumed[2].get_last_lr() == first[2].get_last_lr()
+    _train_with_schedule(*resumed, 3, x, y)
+    assert resumed[2].get_last_lr() == straight[2].get_last_lr() == [0.1 * 0.5 ** 3]
+    for (key, value), other in zip(straight[0].state_dict().items(),
+                                   resumed[0].state_dict().values()):
+        np.testing.assert_array_equal(value.numpy(), other.numpy(), err_msg=key)
