@@ -48,6 +48,8 @@ def draw_graph(outputs: Outputs, model: Any = None, *, show_shapes: bool = True,
         show_grads: colour parameters, inputs and activations by their gradient norm on a log
             scale over `grad_range` and mark vanishing, exploding, NaN and inf gradients; adds a
             legend. Leaves use `.grad`; activations need `grads` from `record_grads()`.
+            Vanishing means below 1e-7 times the tensor's own norm for leaves; activation
+            values are not kept, so for them 1e-7 is absolute. Exploding means above 1e3.
         cluster_modules: draw the ops of each Module call inside a box ("cluster_<name>")
             labelled "conv1 (Conv2d)"; nested modules nest.
         collapse_modules: draw each Module at this depth below `model` as one node (name,
@@ -576,11 +578,22 @@ def _collapse_depth(collapse_modules: bool | int) -> int:
 
 
 # ---- graphviz ------------------------------------------------------------------------------
+# dot's layout, not the walk, is what takes time on big graphs: most of it goes to network
+# simplex placing nodes left to right. Past LARGE_GRAPH nodes its iterations are capped (a
+# fraction of the node count) and so are crossing-reduction passes: a slightly less tidy
+# layout in a fraction of the time.
+LARGE_GRAPH = 2000
+LARGE_GRAPH_LAYOUT = {"nslimit": "0.1", "nslimit1": "0.1", "mclimit": "0.3"}
+
+
 def _emit(builder: _Builder, *, cluster_modules: bool, show_grads: bool,
           grad_range: tuple[float, float], rankdir: str) -> graphviz.Digraph:
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"}
+    if len(builder.nodes) > LARGE_GRAPH:
+        graph_attr.update(LARGE_GRAPH_LAYOUT)
     graph = graphviz.Digraph(
         name="minigrad",
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+        graph_attr=graph_attr,
         node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.08,0.04",
                    "height": "0.3"},
         edge_attr={"arrowsize": "0.6", "color": "#555555"},
