@@ -172,6 +172,26 @@ def test_missing_sources_raise_file_not_found(monkeypatch):
     assert name == "digits" and images.shape == (10, 1, 8, 8) and labels.shape == (10,)
 
 
+def test_mnist_comes_first_when_its_files_are_cached(tmp_path, monkeypatch):
+    from minigrad import seed_recipe
+    from minigrad.data import MNIST, write_idx
+    from minigrad.data.mnist import idx_file_names
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+    images_name, labels_name = idx_file_names(True)
+    write_idx(tmp_path / images_name, images)
+    write_idx(tmp_path / labels_name, labels)
+    monkeypatch.setattr(seed_recipe, "openml_mnist_cached", lambda: False)
+    monkeypatch.setattr(MNIST, "default_root", str(tmp_path))
+    name, source, loaded, loaded_labels = seed_recipe.load_images(3)
+    assert name == "MNIST" and str(tmp_path) in source
+    np.testing.assert_array_equal(loaded[:, 0], images[:3] / np.float32(255))
+    np.testing.assert_array_equal(loaded_labels, [3, 1, 4])
+    assert loaded.dtype == np.float32
+
+
 def test_seed_init_draws_small_weights_and_zero_biases():
     import minigrad as mg
     from minigrad import models
