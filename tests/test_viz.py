@@ -500,6 +500,22 @@ def test_collapse_deeper_keeps_parents_as_boxes():
     assert node_named(svg, "head (Linear)")                          # a leaf module at depth 1
 
 
+def test_collapsed_module_names_a_parameter_with_a_bad_gradient():
+    model = SharedActivation()
+    loss = model(mg.randn(2, 4)).sum()
+    with record_grads() as grads:
+        loss.backward()
+    model.head.weight.grad.data[0, 0] = np.nan
+    svg = render(draw_graph(loss, model, collapse_modules=True, show_grads=True, grads=grads))
+    lines = labels(svg)
+    head = lines[node_named(svg, "head (Linear)")]
+    assert head[:3] == ["head (Linear)", "(2, 3)", "27 params"]
+    assert head[-1] == "head.weight: NaN"
+    assert _fill(groups(svg, "node")[node_named(svg, "head (Linear)")]) == \
+        style.STATUS_COLORS["NaN"]
+    assert not any("NaN" in line for line in lines[node_named(svg, "hidden (Linear)")])
+
+
 def test_frozen_parameters_and_buffers_are_named_constants():
     model = nn.Sequential(nn.Linear(3, 2))
     model[0].weight.requires_grad_(False)

@@ -80,9 +80,8 @@ def draw_graph(outputs: Outputs, model: Any = None, *, show_shapes: bool = True,
                         f"got {type(grads).__name__}")
 
     roots = [tensor.grad_fn for _, tensor in named_outputs if tensor.grad_fn is not None]
-    walk = _walk(roots, max_depth)
     naming = _Naming(model, names)
-    builder = _Builder(walk, naming, show_shapes=show_shapes, show_grads=show_grads,
+    builder = _Builder(_walk(roots, max_depth), naming, show_shapes=show_shapes, show_grads=show_grads,
                        grads=grads, grad_range=grad_range)
     builder.add_graph(named_outputs)
     if collapse_depth:
@@ -92,42 +91,30 @@ def draw_graph(outputs: Outputs, model: Any = None, *, show_shapes: bool = True,
 
 
 # ---- the walk ------------------------------------------------------------------------------
-@dataclass
-class _Walk:
-    """The ops to draw, inputs first, and the ops just past `max_depth`."""
-
-    functions: list[Function]
-    cut: dict[int, Function]
-
-
-def _walk(roots: list[Function], max_depth: int | None) -> _Walk:
-    """Breadth-first from the outputs' ops; the output's own op is at depth 1."""
+def _walk(roots: list[Function], max_depth: int | None) -> list[Function]:
+    """The ops to draw, breadth-first from the outputs' ops (at depth 1), returned inputs
+    first. Ops past `max_depth` are left out; the builder draws a placeholder for each one
+    that a drawn op reads."""
     depth: dict[int, int] = {}
     order: list[Function] = []
-    cut: dict[int, Function] = {}
     queue: deque[Function] = deque()
-    for root in roots:
-        if id(root) in depth:
-            continue
-        if max_depth is not None and max_depth < 1:
-            cut[id(root)] = root
-            continue
-        depth[id(root)] = 1
-        queue.append(root)
+    if max_depth is None or max_depth >= 1:
+        for root in roots:
+            if id(root) not in depth:
+                depth[id(root)] = 1
+                queue.append(root)
     while queue:
         function = queue.popleft()
         order.append(function)
         level = depth[id(function)]
+        if max_depth is not None and level >= max_depth:
+            continue
         for edge in function.next_edges:
-            if not isinstance(edge, Function) or id(edge) in depth:
-                continue
-            if max_depth is not None and level >= max_depth:
-                cut[id(edge)] = edge
-                continue
-            depth[id(edge)] = level + 1
-            queue.append(edge)
+            if isinstance(edge, Function) and id(edge) not in depth:
+                depth[id(edge)] = level + 1
+                queue.append(edge)
     order.reverse()  # roughly inputs first, which dot lays out top to bottom
-    return _Walk(order, cut)
+    return order
 
 
 # ---- names ---------------------------------------------------------------------------------
@@ -337,7 +324,7 @@ class _Node:
 class _Builder:
     """Turns a walk into nodes and edges; `collapse` then folds module calls into nodes."""
 
-    walk: _Walk
+    functions: list[Function]
     naming: _Naming
     show_shapes: bool
     show_grads: bool
@@ -350,7 +337,7 @@ class _Builder:
     consumers: dict[str, list[str]] = field(default_factory=dict)
 
     def add_graph(self, named_outputs: list[tuple[str, Tensor]]) -> None:
-        functions = self.walk.functions
+        functions = self.functions
         self.naming.adopt(function.modules[0] for function in functions
                           if getattr(function, "modules", None))
         scopes = _assign_scopes(functions, self.naming)
@@ -485,6 +472,7 @@ class _Builder:
                                                       unit.parent)
                 module_node.lines = [unit.label]
             unit_of[node.key] = module_node
+        absorbed_problems: dict[int, list[_Node]] = {}
         for node in list(self.nodes.values()):
             if node.kind not in ("param", "constant") or node.top_level:
                 continue
@@ -494,8 +482,9 @@ class _Builder:
                 unit_of[node.key] = owner
                 if node.kind == "param":
                     owner.numel += node.numel
-                owner.lines.extend(self._absorbed_problem(node))
-        self._fill_module_nodes(units, unit_of)
+                if node.info is not None and node.info.status != "ok":
+                    absorbed_problems.setdefault(id(owner), []).append(node)
+        self._fill_module_nodes(units, unit_of, absorbed_problems)
         edges: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
         consumers: dict[str, list[str]] = {}
@@ -512,15 +501,11 @@ class _Builder:
             nodes[node.key] = node
         self.nodes, self.edges, self.consumers = nodes, edges, consumers
 
-    def _absorbed_problem(self, node: _Node) -> list[str]:
-        """A line naming a parameter folded into a module node whose gradient looks wrong."""
-        if node.info is None or node.info.status == "ok":
-            return []
-        return [f"{node.lines[0]}: {node.info.status}"]
-
-    def _fill_module_nodes(self, units: dict[int, _Node], unit_of: dict[str, _Node]) -> None:
-        """Each module node shows its output shape(s) and is coloured by its output's gradient:
-        the ops whose results leave the module (or are outputs) are its outputs."""
+    def _fill_module_nodes(self, units: dict[int, _Node], unit_of: dict[str, _Node],
+                           problems: dict[int, list[_Node]]) -> None:
+        """Each module node shows its output shape(s) and is coloured by its output's gradient
+        (the ops whose results leave the module, or are outputs, are its outputs), unless a
+        parameter folded into it has a bad gradient: then that is named and sets the colour."""
         exits: dict[int, list[Function]] = {id(node): [] for node in units.values()}
         last_op: dict[int, Function] = {}
         for source, target in self.edges:
@@ -532,7 +517,6 @@ class _Builder:
             if unit_of.get(target) is not unit and function not in exits[id(unit)]:
                 exits[id(unit)].append(function)
         for unit in units.values():
-            problems = unit.lines[1:]
             outputs = exits[id(unit)]
             if not outputs and id(unit) in last_op:
                 outputs = [last_op[id(unit)]]
@@ -545,7 +529,15 @@ class _Builder:
             if self.show_grads:
                 unit.info = self._activation_info(outputs[0]) if outputs else None
                 lines.extend(style.grad_lines(unit.info))
-            unit.lines = lines + problems
+                bad = problems.get(id(unit), [])
+                lines.extend(f"{node.lines[0]}: {node.info.status}" for node in bad)
+                if bad:
+                    unit.info = max((node.info for node in bad), key=_severity)
+            unit.lines = lines
+
+
+def _severity(info: GradInfo) -> int:
+    return ("ok", "vanishing", "exploding", "inf", "NaN").index(info.status)
 
 
 def _named_outputs(outputs: Outputs) -> list[tuple[str, Tensor]]:
