@@ -679,3 +679,14 @@ def test_example_why_the_seed_did_not_learn(tmp_path):
         node = groups(svg, "node")[node_named(svg, "conv1.weight")]
         fills[name] = _fill(node)
     assert fills["seed_init"] != fills["pytorch_init"]
+
+
+def test_digraph_renders_inline_and_saves_svg_png_pdf(tmp_path):
+    loss, tensors = small_graph()
+    graph = draw_graph(loss, names=tensors)
+    bundle = graph._repr_mimebundle_()              # what Jupyter calls to show it inline
+    assert "<svg" in bundle["image/svg+xml"]
+    magic = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}
+    for file_format, start in magic.items():
+        path = graph.render(tmp_path / "small", format=file_format)
+        assert Path(path).read_bytes().startswith(start)
