@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         output_path.write_text(graph.source)
     else:
         output_path.write_bytes(graph.pipe(format=file_format))
-    nodes = sum(1 for line in graph.body if "[label=" in line)
+    nodes = sum(1 for line in graph.body
+                if "[label=" in line and not line.lstrip().startswith("legend "))
     print(f"wrote {output_path} ({nodes} nodes, {type(model).__name__}, input {size})")
     return 0
 

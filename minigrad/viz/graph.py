@@ -6,6 +6,11 @@ running, outermost first), `output_shape` and `output_dtype`. Intermediate tenso
 kept, so an op node stands for the op and its output together; leaves, constants and outputs
 get tensor nodes of their own. Edges point the way data flows: input -> op -> output.
 
+An input that needs no gradient (made under no_grad, an integer target, a frozen weight) is
+None in `next_edges`; `saved_versions` still tells such a tensor from an absent one
+(bias=None), and its version counter, shared with the tensor, identifies it. So constants are
+drawn, one node per tensor, named (with shape) when `model` or `names` knows the tensor.
+
 The walk is breadth-first with an explicit queue (no recursion), so graphs of tens of
 thousands of ops are drawn in one pass; `max_depth` stops it that many ops from the outputs.
 """
