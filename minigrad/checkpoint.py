@@ -53,8 +53,8 @@ def load_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None
     optimizer_backup = None if optimizer is None else copy.deepcopy(optimizer.state_dict())
     scheduler_backup = None if scheduler is None else copy.deepcopy(scheduler.state_dict())
     rng_backup = get_rng_state()
+    model.load_state_dict(state["model"])  # checks everything before it writes anything
     try:
-        model.load_state_dict(state["model"])
         if optimizer is not None and "optimizer" in state:
             optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and "scheduler" in state:
