@@ -1,9 +1,12 @@
 """Conv and pooling ops, minigrad vs PyTorch, one thread each (a scratch check, not a test).
 
-Forward + backward of the SimpleCNN convolutions (1->32 and 32->64, 3x3, padding 1, 28x28)
-and of its pooling, with and without an input gradient. Calls alternate between the two
-libraries so that load from other processes hits both alike; times are per-call medians of
-CPU time (process_time), which a busy machine disturbs less than wall time.
+Forward + backward of the SimpleCNN convolutions (1->32 and 32->64, 3x3, padding 1, 28x28,
+with and without an input gradient), the two LeNet-5 convolutions, and pooling. Calls
+alternate between the two libraries so that load from other processes hits both alike;
+times are per-call medians of CPU time (process_time), which a busy machine disturbs less
+than wall time. Fresh memory is expensive here (page faults on every new large array);
+glibc's MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ keep freed memory for reuse and
+speed up both libraries.
 
     .venv/bin/python benchmarks/bench_ops_conv_scratch.py [--batch 64] [--repeats 15]
 """
@@ -39,24 +42,27 @@ def medians(steps: dict[str, Callable[[], None]], repeats: int) -> dict[str, flo
 def compare(label: str, ours: Callable[[], None], theirs: Callable[[], None],
             repeats: int) -> None:
     result = medians({"minigrad": ours, "torch": theirs}, repeats)
-    print(f"{label:44s} minigrad {result['minigrad'] * 1e3:7.2f} ms   torch "
+    print(f"{label:56s} minigrad {result['minigrad'] * 1e3:7.2f} ms   torch "
           f"{result['torch'] * 1e3:7.2f} ms   ratio {result['minigrad'] / result['torch']:.2f}")
 
 
-def conv_case(batch: int, c_in: int, c_out: int, input_grad: bool, repeats: int) -> None:
+def conv_case(batch: int, c_in: int, c_out: int, input_grad: bool, repeats: int,
+              size: int = 28, kernel: int = 3, padding: int = 1) -> None:
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, c_in, 28, 28), dtype=np.float32)
-    weight = rng.standard_normal((c_out, c_in, 3, 3), dtype=np.float32)
+    x = rng.standard_normal((batch, c_in, size, size), dtype=np.float32)
+    weight = rng.standard_normal((c_out, c_in, kernel, kernel), dtype=np.float32)
     bias = rng.standard_normal(c_out, dtype=np.float32)
-    grad = rng.standard_normal((batch, c_out, 28, 28), dtype=np.float32)
+    out_size = size + 2 * padding - kernel + 1
+    grad = rng.standard_normal((batch, c_out, out_size, out_size), dtype=np.float32)
     ours = [mg.tensor(x, requires_grad=input_grad), mg.tensor(weight, requires_grad=True),
             mg.tensor(bias, requires_grad=True)]
     theirs = [torch.tensor(x, requires_grad=input_grad),
               torch.tensor(weight, requires_grad=True), torch.tensor(bias, requires_grad=True)]
     ours_grad, theirs_grad = mg.tensor(grad), torch.tensor(grad)
-    compare(f"conv {c_in}->{c_out} 3x3 pad 1, input grad {input_grad}",
-            lambda: F.conv2d(*ours, padding=1).backward(ours_grad),
-            lambda: torch.nn.functional.conv2d(*theirs, padding=1).backward(theirs_grad),
+    compare(f"conv {c_in}->{c_out} {kernel}x{kernel} pad {padding} on {size}x{size}, "
+            f"input grad {input_grad}",
+            lambda: F.conv2d(*ours, padding=padding).backward(ours_grad),
+            lambda: torch.nn.functional.conv2d(*theirs, padding=padding).backward(theirs_grad),
             repeats)
 
 
@@ -68,7 +74,7 @@ def pool_case(batch: int, channels: int, size: int, name: str, kwargs: dict,
     shape = getattr(F, name)(ours, **kwargs).shape
     grad = np.random.default_rng(2).standard_normal(shape, dtype=np.float32)
     ours_grad, theirs_grad = mg.tensor(grad), torch.tensor(grad)
-    compare(f"{name} {kwargs} on {channels}x{size}x{size}",
+    compare(f"{name} {kwargs} on {channels}x{size}x{size}"[:56],
             lambda: getattr(F, name)(ours, **kwargs).backward(ours_grad),
             lambda: getattr(torch.nn.functional, name)(theirs, **kwargs).backward(theirs_grad),
             repeats)
@@ -82,9 +88,11 @@ def main() -> None:
     torch.set_num_threads(1)
     print(f"batch {args.batch}, forward + backward, 1 thread, median CPU time")
     with threadpool_limits(1):
-        for c_in, c_out in [(1, 32), (32, 64)]:
+        for c_in, c_out in [(1, 32), (32, 64)]:  # SimpleCNN
             for input_grad in (False, True):
                 conv_case(args.batch, c_in, c_out, input_grad, args.repeats)
+        conv_case(args.batch, 1, 6, False, args.repeats, size=28, kernel=5, padding=2)  # LeNet-5
+        conv_case(args.batch, 6, 16, True, args.repeats, size=14, kernel=5, padding=0)
         pool_case(args.batch, 32, 28, "max_pool2d", {"kernel_size": 2}, args.repeats)
         pool_case(args.batch, 64, 14, "max_pool2d", {"kernel_size": 2}, args.repeats)
         pool_case(args.batch, 32, 28, "avg_pool2d", {"kernel_size": 2}, args.repeats)

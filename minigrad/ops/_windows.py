@@ -24,6 +24,8 @@ __all__ = [
     "pad_hw",
     "pair",
     "pool_geometry",
+    "wide_columns_to_image",
+    "widen_rows",
 ]
 
 
@@ -218,3 +220,41 @@ def _columns_to_image_by_planes(column_grad: np.ndarray, height: int, width: int
             target += source.reshape(count, groups, per_group, out_h * out_w)
     image = buffer[left:left + count * groups * per_group * plane]
     return image.reshape(count, groups * per_group, rows, width)[:, :, top:top + height]
+
+
+def widen_rows(rows: np.ndarray, width: int) -> np.ndarray:
+    """Copy (..., Ho, Wo) into zeros of shape (..., Ho, width), width >= Wo, flattened to
+    (..., Ho * width): output rows as wide as the padded input's, for
+    `wide_columns_to_image`."""
+    wide = np.zeros(rows.shape[:-1] + (width,), dtype=rows.dtype)
+    wide[..., :rows.shape[-1]] = rows
+    return wide.reshape(*rows.shape[:-2], -1)
+
+
+def wide_columns_to_image(column_grad: np.ndarray, height: int, width: int,
+                          padding: tuple[int, int, int, int],
+                          dilation: tuple[int, int]) -> np.ndarray:
+    """`columns_to_image` for stride 1, from column gradients whose rows have the padded
+    input's width: (N, G, kH, kW, C/G, Ho * Wp), zero past column Wo (see `widen_rows`).
+
+    Then one kernel offset's whole plane lands on consecutive pixels of the padded input,
+    shifted by the offset: one long add per plane instead of a short add per row. The zero
+    columns land on the next row's first pixels and add nothing; `(kW - 1) * dilation`
+    spare elements at the buffer's end catch the last plane's overhang.
+    """
+    count, groups, kernel_h, kernel_w, per_group, length = column_grad.shape
+    top, bottom, left, right = padding
+    rows, row_width = height + top + bottom, width + left + right
+    plane = rows * row_width
+    planes = count * groups * per_group
+    buffer = np.zeros(planes * plane + (kernel_w - 1) * dilation[1], dtype=column_grad.dtype)
+    item = buffer.itemsize
+    strides = (groups * per_group * plane * item, per_group * plane * item, plane * item, item)
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            start = i * dilation[0] * row_width + j * dilation[1]
+            target = as_strided(buffer[start:], shape=(count, groups, per_group, length),
+                                strides=strides)
+            target += column_grad[:, :, i, j]
+    image = buffer[:planes * plane].reshape(count, groups * per_group, rows, row_width)
+    return image[:, :, top:top + height, left:left + width]

@@ -22,6 +22,8 @@ from ._windows import (
     pad_hw,
     pair,
     pool_geometry,
+    wide_columns_to_image,
+    widen_rows,
 )
 from .kernels import get_kernels, kernel_for, set_kernels
 
@@ -114,13 +116,23 @@ class Conv2d(Function):
             if self.columns_are_scratch:
                 scratch, self.columns = columns[:, :, :rows], None  # backward again rebuilds
         if self.needs_input_grad[0]:
-            # (N, G, kH, kW, C/G, Ho, Wo): the gradient of every column entry
-            kernel_t = self.kernel[:, :, :rows].transpose(0, 2, 1)
-            column_grad = np.matmul(kernel_t, grad_groups, out=scratch)
-            column_grad = column_grad.reshape(count, groups, kernel_h, kernel_w, per_group,
-                                              out_h, out_w)
-            grad_input = columns_to_image(column_grad, height, width, self.options["padding"],
-                                          self.options["stride"], self.options["dilation"])
+            kernel_t = self.kernel[:, :, :rows].transpose(0, 2, 1)  # (G, K, O/G)
+            padding, dilation = self.options["padding"], self.options["dilation"]
+            padded_width = width + padding[2] + padding[3]
+            if self.options["stride"] == (1, 1) and out_w != width:
+                # gradient rows as wide as the padded input: one long add per offset plane
+                wide = widen_rows(grad_groups.reshape(count, groups, -1, out_h, out_w),
+                                  padded_width)
+                column_grad = np.matmul(kernel_t, wide).reshape(
+                    count, groups, kernel_h, kernel_w, per_group, out_h * padded_width)
+                grad_input = wide_columns_to_image(column_grad, height, width, padding,
+                                                   dilation)
+            else:
+                # (N, G, kH, kW, C/G, Ho, Wo): the gradient of every column entry
+                column_grad = np.matmul(kernel_t, grad_groups, out=scratch).reshape(
+                    count, groups, kernel_h, kernel_w, per_group, out_h, out_w)
+                grad_input = columns_to_image(column_grad, height, width, padding,
+                                              self.options["stride"], dilation)
             if self.unbatched:
                 grad_input = grad_input[0]
         return grad_input, grad_weight, grad_bias
