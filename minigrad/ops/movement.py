@@ -246,10 +246,13 @@ def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
         raise RuntimeError(f"permute: number of dims don't match in permute: input.dim() = "
                            f"{input.ndim} (shape {input.shape}) is not equal to "
                            f"len(dims) = {len(dims)}")
-    axes = tuple(_dim(dim, input.ndim, "permute") for dim in dims)
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"permute(): duplicate dims are not allowed (dims {dims})")
-    return Permute.apply(input, dims=axes)
+    axes: list[int] = []
+    for dim in dims:  # one at a time, as PyTorch: (0, 0, 9) is a duplicate before a range error
+        axis = _dim(dim, input.ndim, "permute")
+        if axis in axes:
+            raise RuntimeError(f"permute(): duplicate dims are not allowed (dims {dims})")
+        axes.append(axis)
+    return Permute.apply(input, dims=tuple(axes))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
