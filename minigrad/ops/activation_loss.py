@@ -559,6 +559,11 @@ def _check_class_target(where: str, input: Tensor, target: Tensor, ignore_index:
                            f"class indices), but got {target.dtype} (target {target.shape}, "
                            f"input {input.shape}){hint}")
     shapes = f"(input {input.shape}, target {target.shape})"
+    if input.ndim > 1:  # PyTorch compares batch sizes first (a 0-d target counts as 0)
+        batch = target.shape[0] if target.ndim else 0
+        if batch != input.shape[0] or target.ndim == 0:
+            raise ValueError(f"{where}: Expected input batch_size ({input.shape[0]}) to match "
+                             f"target batch_size ({batch}). {shapes}")
     if input.ndim <= 2 and target.ndim > 1:
         raise RuntimeError(f"{where}: 0D or 1D target tensor expected, multi-target not "
                            f"supported {shapes}")
@@ -567,10 +572,6 @@ def _check_class_target(where: str, input: Tensor, target: Tensor, ignore_index:
             raise ValueError(f"{where}: For 1D input, 1D target must have size 1, but got "
                              f"target size: {target.shape[0]} {shapes}")
     else:
-        batch = target.shape[0] if target.ndim else 1
-        if batch != input.shape[0] or target.ndim == 0:
-            raise ValueError(f"{where}: Expected input batch_size ({input.shape[0]}) to match "
-                             f"target batch_size ({batch}). {shapes}")
         expected = (input.shape[0],) + input.shape[2:]
         if target.shape != expected:
             raise RuntimeError(f"{where}: Expected target size {list(expected)}, got "
