@@ -213,7 +213,7 @@ def _columns_to_image_by_planes(column_grad: np.ndarray, height: int, width: int
             if shift < 0:
                 source[..., :-shift] = 0
             elif shift > 0:
-                source[..., width - shift:] = 0
+                source[..., max(width - shift, 0):] = 0
             start = left + i * dilation[0] * width + shift
             target = as_strided(buffer[start:], shape=(count, groups, per_group, out_h * out_w),
                                 strides=strides)

@@ -64,7 +64,9 @@ class Conv2d(Function):
             self.columns = columns
             self.batch = batch  # to rebuild the columns if backward runs twice
             # a column matrix of our own can hold the column gradient later (saves memory)
-            self.columns_are_scratch = not np.may_share_memory(columns, x)
+            # (not when the columns are a read-only view, as for some 1x1 kernels)
+            self.columns_are_scratch = (columns.flags.writeable
+                                        and not np.may_share_memory(columns, x))
         if self.needs_input_grad[0]:
             self.kernel = kernel
         return out[0] if self.unbatched else out

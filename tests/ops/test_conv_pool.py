@@ -190,6 +190,26 @@ def test_conv2d_matches_torch(torch, dtype, args, with_bias, data):
             assert_matches(ours, theirs, dtype)
 
 
+@pytest.mark.parametrize("input_shape, weight_shape, kwargs", [
+    # the columns are a read-only view of the padded input: no scratch to reuse
+    ((1, 1, 1), (1, 1, 1, 2), {"padding": "same"}),
+    # "same" padding wider than the input: every shifted column lands in the padding
+    ((1, 1, 2), (1, 1, 2, 4), {"padding": "same", "dilation": 2}),
+    ((1, 2, 3, 3), (2, 1, 3, 3), {"padding": 2, "dilation": (1, 3), "groups": 2}),
+    ((2, 3, 5, 4), (3, 3, 1, 1), {"stride": 2}),
+])
+def test_conv2d_edge_cases_match_torch(torch, input_shape, weight_shape, kwargs):
+    rng = np.random.default_rng(12)
+    arrays_in = [rng.standard_normal(input_shape), rng.standard_normal(weight_shape),
+                 rng.standard_normal(weight_shape[:1])]
+    (outs, grads), (expected_outs, expected_grads) = run_both(
+        torch, lambda x, w, b: F.conv2d(x, w, b, **kwargs),
+        lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kwargs), arrays_in)
+    assert_matches(outs[0].data, expected_outs[0], np.float64)
+    for ours, theirs in zip(grads, expected_grads):
+        assert_matches(ours, theirs, np.float64)
+
+
 @pytest.mark.parametrize("needs", [(False, True, False), (False, False, True),
                                    (True, False, False), (False, True, True)],
                          ids=["weight", "bias", "input", "weight+bias"])
