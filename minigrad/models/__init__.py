@@ -1,4 +1,5 @@
-"""Ready-made models: the seed notebook's LeNet-5 and SimpleCNN."""
+"""Ready-made models: the seed notebook's LeNet-5 and SimpleCNN, and the famous CNNs of its
+Problem 9 (AlexNet, VGG, ResNet) as torchvision defines them."""
 
 from .lenet import LeNet5
 from .simple_cnn import SimpleCNN

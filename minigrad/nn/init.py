@@ -48,6 +48,11 @@ def _write(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
+def _draw_dtype(tensor: Tensor) -> np.dtype:
+    """Draw float32 parameters in float32 (half the time and memory of a float64 draw)."""
+    return tensor.dtype if tensor.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
     return default_generator() if generator is None else generator
 
@@ -96,14 +101,20 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: np.random.Generator | None = None) -> Tensor:
     """Fill with samples from U(a, b)."""
     tensor = _checked(tensor, "uniform_")
-    return _write(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
+    values = _rng(generator).random(tensor.shape, dtype=_draw_dtype(tensor))
+    values *= b - a
+    values += a
+    return _write(tensor, values)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> Tensor:
     """Fill with samples from N(mean, std^2)."""
     tensor = _checked(tensor, "normal_")
-    return _write(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
+    values = _rng(generator).standard_normal(tensor.shape, dtype=_draw_dtype(tensor))
+    values *= std
+    values += mean
+    return _write(tensor, values)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
