@@ -58,6 +58,12 @@ class _UserOpNode(EngineFunction):
 
     user_function: type
 
+    def label(self) -> str:
+        """For graph pictures: the user's class name and its non-tensor arguments."""
+        constants = [repr(value) for value in self.options["template"] if value is not _TENSOR]
+        keywords = [f"{key}={value!r}" for key, value in self.options["kwargs"].items()]
+        return " ".join([self.user_function.__name__.lower(), *constants, *keywords])
+
     def forward(self, *arrays: np.ndarray, template: tuple, kwargs: dict) -> np.ndarray:
         inputs = iter(arrays)
         args = []
