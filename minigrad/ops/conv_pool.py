@@ -358,6 +358,35 @@ def _window_max(batch: np.ndarray, geometry: PoolGeometry) -> tuple[np.ndarray, 
     return best, arg
 
 
+def _is_pairwise(geometry: PoolGeometry) -> bool:
+    """2x2 windows at stride 2 with no padding or dilation (a trailing odd row or column is
+    simply never read): the common CNN pool, see `_pairwise_max`."""
+    return (geometry.kernel == (2, 2) and geometry.stride == (2, 2)
+            and geometry.dilation == (1, 1) and not geometry.needs_padding)
+
+
+def _pairwise_max(batch: np.ndarray, geometry: PoolGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """`_window_max` for `_is_pairwise` geometry in two halving steps instead of four offsets.
+
+    First the max of each horizontal pair (the right pixel only if strictly greater), then of
+    each vertical pair of those (the bottom row only if strictly greater): the first maximum
+    in row-major window order, as `_window_max`. NaN falls back to `_window_max`.
+    """
+    out_h, out_w = geometry.out_size
+    inside = batch[:, :, :2 * out_h, :2 * out_w]
+    left, right = inside[..., 0::2], inside[..., 1::2]  # (N, C, 2 Ho, Wo)
+    right_wins = np.greater(right, left).view(np.uint8)
+    row_max = np.maximum(left, right)
+    top, bottom = row_max[:, :, 0::2], row_max[:, :, 1::2]  # (N, C, Ho, Wo)
+    bottom_wins = np.greater(bottom, top)
+    best = np.maximum(top, bottom)
+    if batch.dtype.kind == "f" and np.isnan(best).any():
+        return _window_max(batch, geometry)
+    # offset k = 2 * row + column within the 2x2 window
+    arg = np.where(bottom_wins, right_wins[:, :, 1::2] + np.uint8(2), right_wins[:, :, 0::2])
+    return best, arg
+
+
 class MaxPool2d(Function):
     """Max over each window; the gradient goes to the pixel that won (first max on ties)."""
 
@@ -366,7 +395,8 @@ class MaxPool2d(Function):
                 ceil_mode: bool) -> np.ndarray:
         batch = as_batch(x)
         self.geometry = _geometry_of(batch, self.options)
-        values, self.arg = _window_max(batch, self.geometry)
+        window_max = _pairwise_max if _is_pairwise(self.geometry) else _window_max
+        values, self.arg = window_max(batch, self.geometry)
         self.input_shape = x.shape
         return values[0] if x.ndim == 3 else values
 
@@ -375,10 +405,12 @@ class MaxPool2d(Function):
         batch_grad = as_batch(grad)
         top, bottom, left, right = _pad_for(geometry)
         height, width = geometry.in_size
-        padded_grad = np.zeros(batch_grad.shape[:2] + (height + top + bottom,
-                                                       width + left + right), dtype=grad.dtype)
         # grad * mask is fastest, but inf * 0 would put NaN on pixels that did not win
         finite = np.isfinite(batch_grad).all()
+        # windows that tile the input write every pixel once below: no need to zero first
+        allocate = np.empty if finite and geometry.tiles else np.zeros
+        padded_grad = allocate(batch_grad.shape[:2] + (height + top + bottom,
+                                                       width + left + right), dtype=grad.dtype)
         zero = np.zeros((), dtype=grad.dtype)
         for k, i, j in _offsets(geometry):
             view = offset_view(padded_grad, i, j, geometry.out_size, geometry.stride,
