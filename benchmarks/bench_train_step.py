@@ -1,11 +1,19 @@
 """One training step of LeNet-5 and SimpleCNN, minigrad against PyTorch, steps interleaved.
 
     python benchmarks/bench_train_step.py [--repeats 20] [--quick] [--no-append]
+                                          [--malloc tuned|default] [--steps-only] [--epoch]
 
 Prints and appends to benchmarks/RESULTS.md: per model, batch and thread count, the median
-ms/step of each framework and their ratio; then per-op forward+backward micro-benchmarks,
-the profiler table of one LeNet-5 step and the peak memory of a SimpleCNN step.
+ms/step (wall clock) of each framework, their ratio and the ratio of median CPU times (the
+steadier figure on a busy machine), with the numpy and BLAS versions, the malloc setting and
+the date on every row; then per-op forward+backward micro-benchmarks, the peak memory of a
+SimpleCNN step and the profiler table of one LeNet-5 step (`--steps-only` skips those);
+`--epoch` adds a timed LeNet-5 epoch over Fashion-MNIST (see bench_epoch.py).
 Headline figures use one thread on both sides; two-thread figures follow as a second row.
+
+`--malloc tuned` (the default) calls glibc's mallopt first so freed memory is reused
+instead of page-faulted in again (see `_setup.tune_malloc`); it acts on the whole process,
+so both frameworks get it. `--malloc default` leaves glibc as it is.
 """
 
 from __future__ import annotations
@@ -17,18 +25,25 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import (interleaved_medians, machine_line,  # noqa: E402
-                    reexec_without_blas_overrides, threads)
+from _setup import (
+    blas_description,
+    interleaved_timings,
+    machine_line,
+    reexec_without_blas_overrides,
+    threads,
+    tune_malloc,
+)
 
 reexec_without_blas_overrides()
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import minigrad as mg  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
-from minigrad import models, optim  # noqa: E402
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import models, optim
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
 
 try:
     import torch
@@ -55,7 +70,8 @@ def torch_step(model, optimizer, x, y):
     return step
 
 
-def train_step_rows(repeats: int, batches: list[int], thread_counts: list[int]) -> list[str]:
+def train_step_rows(repeats: int, batches: list[int], thread_counts: list[int],
+                    malloc: str) -> list[str]:
     rows = []
     for model_class in (models.LeNet5, models.SimpleCNN):
         for batch in batches:
@@ -72,18 +88,28 @@ def train_step_rows(repeats: int, batches: list[int], thread_counts: list[int]) 
                                             torch.from_numpy(images), torch.from_numpy(labels))
             for count in thread_counts:
                 with threads(count):
-                    medians = interleaved_medians(steps, repeats)
-                rows.append(_row(model_class.__name__, batch, count, medians))
+                    timings = interleaved_timings(steps, repeats)
+                rows.append(_row(model_class.__name__, batch, count, timings, malloc))
                 print(rows[-1], flush=True)
     return rows
 
 
-def _row(name: str, batch: int, count: int, medians: dict[str, float]) -> str:
-    ours = medians["minigrad"] * 1e3
-    theirs = medians.get("torch")
-    theirs_text = f"{theirs * 1e3:.1f}" if theirs else "n/a"
+HEADER = ("| model | batch | threads | minigrad ms/step | PyTorch ms/step | "
+          "ratio minigrad/PyTorch | CPU-time ratio | numpy | BLAS | malloc | date |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def _row(name: str, batch: int, count: int, timings: dict[str, dict[str, float]],
+         malloc: str) -> str:
+    wall, cpu = timings["wall"], timings["cpu"]
+    ours = wall["minigrad"] * 1e3
+    theirs = wall.get("torch")
+    theirs_text = f"{theirs * 1e3:.2f}" if theirs else "n/a"
     ratio = f"{ours / (theirs * 1e3):.2f}" if theirs else "n/a"
-    return f"| {name} | {batch} | {count} | {ours:.1f} | {theirs_text} | {ratio} |"
+    cpu_ratio = f"{cpu['minigrad'] / cpu['torch']:.2f}" if theirs and cpu["torch"] else "n/a"
+    date = datetime.date.today().isoformat()
+    return (f"| {name} | {batch} | {count} | {ours:.2f} | {theirs_text} | {ratio} | "
+            f"{cpu_ratio} | {np.__version__} | {blas_description()} | {malloc} | {date} |")
 
 
 def op_cases():
@@ -117,7 +143,7 @@ def op_cases():
     return cases
 
 
-def op_rows(repeats: int) -> list[str]:
+def op_rows(repeats: int, malloc: str) -> list[str]:
     rows = []
     rng = np.random.default_rng(0)
     cases = op_cases()
@@ -141,13 +167,15 @@ def op_rows(repeats: int) -> list[str]:
                 theirs(*inputs).sum().backward()
             steps["torch"] = torch_op_step
         with threads(1):
-            medians = interleaved_medians(steps, repeats)
-        rows.append(_row(name, shapes[0][0], 1, medians))
+            timings = interleaved_timings(steps, repeats)
+        rows.append(_row(name, shapes[0][0], 1, timings, malloc))
         print(rows[-1], flush=True)
     return rows
 
 
-def profile_lenet_step() -> str:
+def profile_lenet_step(steps: int = 10) -> str:
+    """The profiler table of `steps` LeNet-5 steps after two warm-up steps (times are totals
+    over the steps: one step is a small sample on a busy machine)."""
     mg.manual_seed(0)
     model = models.LeNet5()
     optimizer = optim.SGD(model.parameters(), lr=0.01)
@@ -156,8 +184,10 @@ def profile_lenet_step() -> str:
     step = minigrad_step(model, optimizer, x, y)
     with threads(1):
         step()
+        step()
         with mg.profile() as prof:
-            step()
+            for _ in range(steps):
+                step()
     return prof.table()
 
 
@@ -206,31 +236,54 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="batch 64 only, 1 thread")
     parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
+                        help="tuned: keep freed memory for reuse (glibc mallopt, see _setup)")
+    parser.add_argument("--steps-only", action="store_true",
+                        help="train steps only: no per-op rows, memory or profile")
+    parser.add_argument("--epoch", action="store_true",
+                        help="also time one LeNet-5 epoch over Fashion-MNIST, batch 64")
     args = parser.parse_args()
+    malloc = args.malloc
+    if malloc == "tuned" and not tune_malloc():
+        malloc = "default (mallopt unavailable)"
     print(machine_line())
     print(f"torch {torch.__version__}" if torch else "torch not installed: minigrad only")
-    header = ("| model | batch | threads | minigrad ms/step | PyTorch ms/step | "
-              "ratio minigrad/PyTorch |\n|---|---|---|---|---|---|")
-    print(header)
+    print(f"malloc: {malloc}")
+    print(HEADER)
     batches = [64] if args.quick else [64, 256]
     thread_counts = [1] if args.quick else [1, 2]
-    step_rows = train_step_rows(args.repeats, batches, thread_counts)
-    print("\nPer-op forward+backward (1 thread)\n" + header.replace("model", "op"))
-    ops = op_rows(args.repeats)
-    memory = simplecnn_memory()
-    print("\n" + memory)
-    table = profile_lenet_step()
-    print("\nProfile of one LeNet-5 step (batch 64, 1 thread)\n" + table)
+    step_rows = train_step_rows(args.repeats, batches, thread_counts, malloc)
+    sections = [f"Train step (median of {args.repeats} interleaved steps after 3 warm-up "
+                f"steps; malloc {malloc})\n\n" + HEADER + "\n" + "\n".join(step_rows)]
+    if not args.steps_only:
+        print("\nPer-op forward+backward (1 thread)\n" + HEADER.replace("model", "op", 1))
+        ops = op_rows(args.repeats, malloc)
+        sections.append("Per-op forward+backward (1 thread)\n\n"
+                        + HEADER.replace("model", "op", 1) + "\n" + "\n".join(ops))
+        memory = simplecnn_memory()
+        print("\n" + memory)
+        sections.append("Memory (tracemalloc)\n\n" + memory)
+        table = profile_lenet_step()
+        print("\nProfile of 10 LeNet-5 steps (batch 64, 1 thread; totals)\n" + table)
+        sections.append("Profile of 10 LeNet-5 steps (batch 64, 1 thread; totals: divide "
+                        "by 10 for one step)\n\n```\n" + table
+                        + "\n```")
+    if args.epoch:
+        from bench_epoch import EPOCH_HEADER, epoch_row
+        print("\nLeNet-5 epoch over Fashion-MNIST\n" + EPOCH_HEADER)
+        epoch_rows = []
+        for count in (1, 2):
+            epoch_rows.append(epoch_row(malloc, 64, count))
+            print(epoch_rows[-1], flush=True)
+        sections.append("LeNet-5 epoch over Fashion-MNIST (batch 64, SGD lr 0.01 momentum 0.9)"
+                        "\n\n" + EPOCH_HEADER + "\n" + "\n".join(epoch_rows))
     if not args.no_append:
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         torch_version = torch.__version__ if torch else "not installed"
         with RESULTS.open("a") as results:
-            results.write(f"\n## Train step, {stamp} ({machine_line()}, torch {torch_version})\n\n")
-            results.write(header + "\n" + "\n".join(step_rows) + "\n")
-            results.write("\nPer-op forward+backward\n\n" + header.replace("model", "op") + "\n")
-            results.write("\n".join(ops) + "\n\nMemory\n\n" + memory + "\n")
-            results.write("\nProfile of one LeNet-5 step (batch 64, 1 thread)\n\n```\n" + table
-                          + "\n```\n")
+            results.write(f"\n## Train step, {stamp} ({machine_line()}, torch {torch_version}, "
+                          f"malloc {malloc})\n\n")
+            results.write("\n\n".join(sections) + "\n")
 
 
 if __name__ == "__main__":
