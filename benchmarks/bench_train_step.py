@@ -2,6 +2,7 @@
 
     python benchmarks/bench_train_step.py [--repeats 20] [--quick] [--no-append]
                                           [--malloc tuned|default] [--steps-only] [--epoch]
+                                          [--threads 1 2]
 
 Prints and appends to benchmarks/RESULTS.md: per model, batch and thread count, the median
 ms/step (wall clock) of each framework, their ratio and the ratio of median CPU times (the
@@ -240,6 +241,8 @@ def main() -> None:
                         help="tuned: keep freed memory for reuse (glibc mallopt, see _setup)")
     parser.add_argument("--steps-only", action="store_true",
                         help="train steps only: no per-op rows, memory or profile")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts for the train steps (default: 1 2)")
     parser.add_argument("--epoch", action="store_true",
                         help="also time one LeNet-5 epoch over Fashion-MNIST, batch 64")
     args = parser.parse_args()
@@ -251,7 +254,7 @@ def main() -> None:
     print(f"malloc: {malloc}")
     print(HEADER)
     batches = [64] if args.quick else [64, 256]
-    thread_counts = [1] if args.quick else [1, 2]
+    thread_counts = [1] if args.quick else args.threads
     step_rows = train_step_rows(args.repeats, batches, thread_counts, malloc)
     sections = [f"Train step (median of {args.repeats} interleaved steps after 3 warm-up "
                 f"steps; malloc {malloc})\n\n" + HEADER + "\n" + "\n".join(step_rows)]
