@@ -74,6 +74,16 @@ def test_views_share_the_base_counter_and_memory(make_view):
     assert view.version == 2
 
 
+def test_a_deep_copied_view_is_not_a_view():
+    import copy
+
+    x = mg.tensor(np.arange(6.0).reshape(2, 3))
+    copied = copy.deepcopy(x[0])
+    assert not copied._is_view()
+    copied.mul_(10)
+    assert x.version == 0 and x.numpy()[0, 1] == 1.0
+
+
 def test_views_know_their_base():
     x = mg.tensor(np.arange(6.0).reshape(2, 3))
     row = x[0]

@@ -175,6 +175,15 @@ class Tensor:
 
         run_backward(self, gradient, retain_graph)
 
+    def __getstate__(self) -> dict:
+        """Copies and pickles own their data: a deep-copied view is not a view (as in
+        PyTorch), so it keeps no link to a base whose memory it does not share."""
+        state = dict(self.__dict__)
+        state["_base"] = None
+        for name in ("_view_chain", "_view_grad_mode", "_view_version"):
+            state.pop(name, None)
+        return state
+
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(",
