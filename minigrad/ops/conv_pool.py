@@ -110,7 +110,12 @@ class Conv2d(Function):
         if self.needs_input_grad[1]:
             columns = self._columns(self.batch) if self.columns is None else self.columns
             # (G, K [+ 1], O/G): columns @ grad^T for each image, summed over the batch
-            summed = np.matmul(columns, grad_groups.transpose(0, 1, 3, 2)).sum(axis=0)
+            grad_t = grad_groups.transpose(0, 1, 3, 2)  # (N, G, L, O/G)
+            if out_h * out_w <= 128:
+                # short output planes (LeNet's 8x8): OpenBLAS runs these small GEMMs faster
+                # on a contiguous copy than on the transposed view, and the copy is cheap
+                grad_t = np.ascontiguousarray(grad_t)
+            summed = np.matmul(columns, grad_t).sum(axis=0)
             weights = summed[:, :rows].reshape(groups, kernel_h, kernel_w, per_group, -1)
             grad_weight = weights.transpose(0, 4, 3, 1, 2).reshape(self.weight_shape)
             if self.needs_input_grad[2]:
