@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", default=None, help="PNG of the loss/accuracy curves")
     parser.add_argument("--graph", default=None,
                         help="picture of the trained model's compute graph (.svg/.png/.pdf)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for NumPy (default 1: on small 2-core machines two "
+                             "threads on these small GEMMs are mostly contention, up to 6x "
+                             "slower per epoch; see benchmarks/RESULTS.md)")
     parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
     return parser
 
@@ -78,7 +82,14 @@ def _make_optimizer(args: argparse.Namespace, parameters: Any) -> optim.Optimize
 
 def main(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
     """Run the CLI; returns the final numbers (used by tests and `make demo`)."""
+    from threadpoolctl import threadpool_limits
+
     args = build_parser().parse_args(argv)
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     manual_seed(args.seed)
     train_x, train_y, test_x, test_y = load_arrays(args.dataset, args.data_root)
     if args.train_limit:

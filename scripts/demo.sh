@@ -15,7 +15,7 @@ if [ ! -f "$FASHION/train-images-idx3-ubyte.gz" ] || ! command -v dot >/dev/null
   fi
 fi
 if [ -f "$FASHION/train-images-idx3-ubyte.gz" ]; then
-  DATASET=fashion-mnist; EPOCHS=${EPOCHS:-3}
+  DATASET=fashion-mnist; EPOCHS=${EPOCHS:-5}
 else
   echo "Fashion-MNIST not found in $FASHION: training on scikit-learn's 8x8 digits instead"
   DATASET=digits; EPOCHS=${EPOCHS:-15}
