@@ -1,7 +1,7 @@
 """Ops that move elements without arithmetic: reshape, transpose, expand, indexing, cat, pad.
 
 Forward returns a NumPy view of the input wherever NumPy can make one (reshape of contiguous
-data, transpose, expand, basic indexing, flip), as PyTorch does; the gradient of every op
+data, transpose, expand, basic indexing), as PyTorch does; the gradient of every op
 here is the same movement run backwards: reshape back, transpose back, sum over the expanded
 axes, scatter into zeros (accumulating repeated indices), split the concatenation.
 """
@@ -368,7 +368,7 @@ class Flip(Function):
     """y = x reversed along `dims` (a view with negative strides)."""
 
     def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
-        return np.flip(x, dims)
+        return np.flip(x, dims).copy()   # a copy, as torch.flip makes
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         return np.flip(grad, self.options["dims"])
