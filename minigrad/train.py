@@ -130,6 +130,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         if args.save:
             save_checkpoint(args.save, model, optimizer, epoch=epoch + 1,
                             extra={"history": history.as_dict()})
+    if history.test_accuracy:
+        print(f"test accuracy: {history.test_accuracy[-1]:.4f}")
     if args.save:
         print(f"checkpoint: {args.save}")
     if args.plot:

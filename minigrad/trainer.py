@@ -64,7 +64,7 @@ def train_epoch(model: Module, loader: Any, optimizer: Any,
         seen += batch
         if history is not None:
             history.batch_loss.append(loss_value)
-        bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
+        bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
     bar.close()
     return total_loss / max(seen, 1), correct / max(seen, 1)
 
