@@ -191,3 +191,35 @@ def test_tensor_attributes_and_conversions():
         w.numpy()
     assert not w.detach().requires_grad
     assert repr(w) == "tensor([1.], requires_grad=True)"
+
+
+class WideningScale(Function):
+    """A broken op: its backward computes in float64."""
+
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad):
+        return grad.astype(np.float64) * 2
+
+
+class MissingUnbroadcast(Function):
+    """A broken op: y = x + b with b broadcast, but b's gradient is not summed back."""
+
+    def forward(self, x, b):
+        return x + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+def test_backward_refuses_gradients_of_the_wrong_dtype_or_shape():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="WideningScale.backward returned a gradient of dtype "
+                                           "float64 and shape \\(2,\\) for input 0, which has "
+                                           "dtype float32"):
+        Total.apply(WideningScale.apply(x)).backward()
+    b = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="shape \\(2,\\) for input 1, which has dtype "
+                                           "float32 and shape \\(1,\\)"):
+        Total.apply(MissingUnbroadcast.apply(x, b)).backward()

@@ -115,9 +115,26 @@ def _call_backward(function: Function, grad: np.ndarray) -> tuple:
     if len(result) != len(function.next_edges):
         raise RuntimeError(f"{function.name}.backward returned {len(result)} gradients for "
                            f"{len(function.next_edges)} inputs")
+    _check_gradients(function, result)
     if hooks.anomaly_checker is not None:
         hooks.anomaly_checker.check_backward(function, result)
     return result
+
+
+def _check_gradients(function: Function, grads: tuple) -> None:
+    """Each gradient must have its input's shape and dtype: a float64 temporary in a float32
+    backward, or a missing unbroadcast, is a bug in that op, reported here by name."""
+    for index, (edge, grad) in enumerate(zip(function.next_edges, grads)):
+        if edge is None or grad is None:
+            continue
+        if isinstance(edge, Function):
+            dtype, shape = edge.output_dtype, edge.output_shape
+        else:
+            dtype, shape = edge.data.dtype, edge.data.shape
+        if grad.dtype != dtype or grad.shape != shape:
+            raise RuntimeError(
+                f"{function.name}.backward returned a gradient of dtype {grad.dtype} and shape "
+                f"{grad.shape} for input {index}, which has dtype {dtype} and shape {shape}")
 
 
 def _run_hooks(hook_list: list, grad: np.ndarray) -> np.ndarray:
