@@ -24,6 +24,7 @@ __all__ = [
     "pad_hw",
     "pair",
     "pool_geometry",
+    "row_transposed_conv",
     "wide_columns_to_image",
     "widen_rows",
 ]
@@ -257,4 +258,41 @@ def wide_columns_to_image(column_grad: np.ndarray, height: int, width: int,
                                 strides=strides)
             target += column_grad[:, :, i, j]
     image = buffer[:planes * plane].reshape(count, groups * per_group, rows, row_width)
+    return image[:, :, top:top + height, left:left + width]
+
+
+def row_transposed_conv(grad: np.ndarray, row_kernel: np.ndarray, kernel_h: int,
+                        padding: tuple[int, int, int, int], height: int,
+                        width: int) -> np.ndarray:
+    """Input gradient of a stride-1, undilated, ungrouped conv: (N, O, Ho, Wo) -> (N, C, H, W).
+
+    `row_kernel` is the weight as ((i, c), (o, j)): (kH * C, O * kW). The transposed
+    convolution is split by kernel row: windows are taken along the width only (kW
+    shifted copies of the zero-padded gradient, each one long run per plane), one GEMM
+    gives every kernel row's contribution at once, and kH row-shifted adds sum them. This
+    copies kW times the gradient instead of kH * kW times the input, and adds kH times
+    instead of kH * kW times (see `wide_columns_to_image` for the kH * kW version).
+    """
+    count, out_channels, out_h, out_w = grad.shape
+    kernel_w = row_kernel.shape[1] // out_channels
+    channels = row_kernel.shape[0] // kernel_h
+    wide = out_w + 2 * (kernel_w - 1)  # gradient rows zero-padded by kW - 1 on both sides
+    length = out_h * wide
+    flat = np.zeros(count * out_channels * length + kernel_w - 1, dtype=grad.dtype)
+    planes = flat[:count * out_channels * length].reshape(count, out_channels, out_h, wide)
+    planes[..., kernel_w - 1:kernel_w - 1 + out_w] = grad
+    item = flat.itemsize
+    # (N, O, kW, Ho * wide): offset j reads the padded gradient shifted right by j; the
+    # last wide - (Wo + kW - 1) columns of each row read past it and are never used
+    shifted = as_strided(flat[kernel_w - 1:], shape=(count, out_channels, kernel_w, length),
+                         strides=(out_channels * length * item, length * item, -item, item),
+                         writeable=False)
+    columns = np.ascontiguousarray(shifted).reshape(count, out_channels * kernel_w, length)
+    # (N, kH, C, Ho, wide): what kernel row i sends to input rows i .. i + Ho - 1
+    rows = np.matmul(row_kernel, columns).reshape(count, kernel_h, channels, out_h, wide)
+    padded_w = out_w + kernel_w - 1
+    image = np.zeros((count, channels, out_h + kernel_h - 1, padded_w), dtype=grad.dtype)
+    for i in range(kernel_h):
+        image[:, :, i:i + out_h] += rows[:, i, :, :, :padded_w]
+    top, _, left, _ = padding
     return image[:, :, top:top + height, left:left + width]

@@ -22,6 +22,7 @@ from ._windows import (
     pad_hw,
     pair,
     pool_geometry,
+    row_transposed_conv,
     wide_columns_to_image,
     widen_rows,
 )
@@ -126,7 +127,14 @@ class Conv2d(Function):
             kernel_t = self.kernel[:, :, :rows].transpose(0, 2, 1)  # (G, K, O/G)
             padding, dilation = self.options["padding"], self.options["dilation"]
             padded_width = width + padding[2] + padding[3]
-            if self.options["stride"] == (1, 1) and out_w != width:
+            if self._by_kernel_rows():
+                # few output channels: the kH * kW column-gradient adds would dominate
+                row_kernel = self.kernel[0, :, :rows].reshape(
+                    out_channels, kernel_h, kernel_w, per_group)
+                row_kernel = row_kernel.transpose(1, 3, 0, 2).reshape(kernel_h * per_group, -1)
+                grad_input = row_transposed_conv(batch_grad, row_kernel, kernel_h, padding,
+                                                 height, width)
+            elif self.options["stride"] == (1, 1) and out_w != width:
                 # gradient rows as wide as the padded input: one long add per offset plane
                 wide = widen_rows(grad_groups.reshape(count, groups, -1, out_h, out_w),
                                   padded_width)
@@ -143,6 +151,15 @@ class Conv2d(Function):
             if self.unbatched:
                 grad_input = grad_input[0]
         return grad_input, grad_weight, grad_bias
+
+
+    def _by_kernel_rows(self) -> bool:
+        """Whether the input gradient goes through `row_transposed_conv`: stride 1, no
+        dilation or groups, and at most 16 output channels (LeNet's second conv), where the
+        column-gradient GEMM is thin (inner size C_out) and its kH * kW adds dominate.
+        Measured: 25% off that conv's input gradient; 25% slower with 64 channels."""
+        return (self.options["stride"] == (1, 1) and self.options["dilation"] == (1, 1)
+                and self.options["groups"] == 1 and self.weight_shape[0] <= 16)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
