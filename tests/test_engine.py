@@ -223,3 +223,12 @@ def test_backward_refuses_gradients_of_the_wrong_dtype_or_shape():
     with pytest.raises(RuntimeError, match="shape \\(2,\\) for input 1, which has dtype "
                                            "float32 and shape \\(1,\\)"):
         Total.apply(MissingUnbroadcast.apply(x, b)).backward()
+
+
+def test_repr_and_iteration_look_like_pytorch():
+    assert repr(mg.tensor([1.0, 2.5])) == "tensor([1.0000, 2.5000])"
+    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(mg.tensor([1e-3, 100.0])) == "tensor([1.0000e-03, 1.0000e+02])"
+    assert [t.item() for t in mg.tensor([3.0, 4.0])] == [3.0, 4.0]
+    with pytest.raises(TypeError, match="0-d tensor"):
+        list(mg.tensor(1.0))

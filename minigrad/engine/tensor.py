@@ -87,6 +87,11 @@ class Tensor:
     def numel(self) -> int:
         return int(self.data.size)
 
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[index] for index in range(self.shape[0]))
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -186,8 +191,11 @@ class Tensor:
 
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(",
-                               precision=4, floatmode="maxprec_equal")
+        data = self.data
+        # PyTorch's look: whole numbers as "1.", anything else with four fixed decimals
+        whole = data.dtype.kind != "f" or bool(np.all(~np.isfinite(data) | (data == np.round(data))))
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec" if whole else "fixed")
         extras = []
         if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
             extras.append(f"dtype=minigrad.{self.dtype}")
