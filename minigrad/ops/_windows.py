@@ -276,23 +276,24 @@ def row_transposed_conv(grad: np.ndarray, row_kernel: np.ndarray, kernel_h: int,
     count, out_channels, out_h, out_w = grad.shape
     kernel_w = row_kernel.shape[1] // out_channels
     channels = row_kernel.shape[0] // kernel_h
-    wide = out_w + 2 * (kernel_w - 1)  # gradient rows zero-padded by kW - 1 on both sides
-    length = out_h * wide
+    padded_w = out_w + kernel_w - 1  # the padded input's width
+    length = out_h * padded_w
+    # gradient rows with kW - 1 zeros in front, as wide as the padded input, one flat
+    # buffer with kW - 1 spare zeros at the end
     flat = np.zeros(count * out_channels * length + kernel_w - 1, dtype=grad.dtype)
-    planes = flat[:count * out_channels * length].reshape(count, out_channels, out_h, wide)
-    planes[..., kernel_w - 1:kernel_w - 1 + out_w] = grad
+    planes = flat[:count * out_channels * length].reshape(count, out_channels, out_h, padded_w)
+    planes[..., kernel_w - 1:] = grad
     item = flat.itemsize
-    # (N, O, kW, Ho * wide): offset j reads the padded gradient shifted right by j; the
-    # last wide - (Wo + kW - 1) columns of each row read past it and are never used
+    # (N, O, kW, Ho * Wp): offset j sees the gradient shifted right by j; what a shift
+    # pushes past a row's end reads the next row's leading zeros (or the spare ones)
     shifted = as_strided(flat[kernel_w - 1:], shape=(count, out_channels, kernel_w, length),
                          strides=(out_channels * length * item, length * item, -item, item),
                          writeable=False)
     columns = np.ascontiguousarray(shifted).reshape(count, out_channels * kernel_w, length)
-    # (N, kH, C, Ho, wide): what kernel row i sends to input rows i .. i + Ho - 1
-    rows = np.matmul(row_kernel, columns).reshape(count, kernel_h, channels, out_h, wide)
-    padded_w = out_w + kernel_w - 1
+    # (N, kH, C, Ho, Wp): what kernel row i sends to padded input rows i .. i + Ho - 1
+    rows = np.matmul(row_kernel, columns).reshape(count, kernel_h, channels, out_h, padded_w)
     image = np.zeros((count, channels, out_h + kernel_h - 1, padded_w), dtype=grad.dtype)
     for i in range(kernel_h):
-        image[:, :, i:i + out_h] += rows[:, i, :, :, :padded_w]
+        image[:, :, i:i + out_h] += rows[:, i]
     top, _, left, _ = padding
     return image[:, :, top:top + height, left:left + width]
