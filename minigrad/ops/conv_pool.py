@@ -18,6 +18,7 @@ from ._windows import (
     as_batch,
     columns_to_image,
     conv_windows,
+    conv_windows_by_columns,
     offset_view,
     pad_hw,
     pair,
@@ -84,7 +85,10 @@ class Conv2d(Function):
             (height + top + bottom - dilation[0] * (kernel_h - 1) - 1) // stride[0] + 1,
             (width + left + right - dilation[1] * (kernel_w - 1) - 1) // stride[1] + 1)
         padded = pad_hw(batch, top, bottom, left, right)
-        windows = conv_windows(padded, groups, (kernel_h, kernel_w), self.out_size, stride,
+        # row stride 1: build from column-offset copies, long runs (see the helper)
+        find_windows = conv_windows_by_columns if stride[0] == 1 and kernel_w > 1 else (
+            conv_windows)
+        windows = find_windows(padded, groups, (kernel_h, kernel_w), self.out_size, stride,
                                dilation)
         rows = kernel_h * kernel_w * per_group
         length = self.out_size[0] * self.out_size[1]
