@@ -21,6 +21,7 @@ __all__ = [
     "columns_to_image",
     "conv_windows",
     "conv_windows_by_columns",
+    "copy_windows_by_planes",
     "offset_view",
     "pad_hw",
     "pair",
@@ -324,3 +325,39 @@ def conv_windows_by_columns(padded: np.ndarray, groups: int, kernel: tuple[int, 
     shape = (batch, groups, kernel[0], kernel[1], per_group, out_h, out_w)
     strides = (cut_n, cut_g, dilation[0] * cut_h, cut_j, cut_c, stride[0] * cut_h, cut_w)
     return as_strided(cut, shape=shape, strides=strides, writeable=False)
+
+
+def copy_windows_by_planes(batch: np.ndarray, target: np.ndarray,
+                           padding: tuple[int, int, int, int],
+                           dilation: tuple[int, int]) -> None:
+    """Fill `target` (N, G, kH, kW, C/G, Ho, Wo) with the windows of a stride-1 conv whose
+    output rows are as wide as the input's (Wo == W): the adjoint of
+    `_columns_to_image_by_planes`.
+
+    In a buffer whose rows carry no column padding, the pixels one kernel offset sees
+    over the whole (Ho, Wo) plane are consecutive, shifted by the offset: one run of
+    Ho * Wo pixels per plane instead of one per row. Pixels a shift wraps in from the
+    neighbouring row stand for column padding and are zeroed afterwards.
+    """
+    count, groups, kernel_h, kernel_w, per_group, out_h, out_w = target.shape
+    top, bottom, left, right = padding
+    height, width = batch.shape[-2:]
+    rows = height + top + bottom
+    plane = rows * width
+    planes = count * groups * per_group
+    buffer = np.zeros(left + planes * plane + right, dtype=batch.dtype)
+    buffer[left:left + planes * plane].reshape(count, groups * per_group, rows, width)[
+        :, :, top:top + height] = batch
+    item = buffer.itemsize
+    shape = (count, groups, kernel_h, kernel_w, per_group, out_h * out_w)
+    strides = (groups * per_group * plane * item, per_group * plane * item,
+               dilation[0] * width * item, dilation[1] * item, plane * item, item)
+    # offset (i, j) starts at buffer[left + i * d0 * W + j * d1 - left]
+    windows = as_strided(buffer, shape=shape, strides=strides, writeable=False)
+    np.copyto(target.reshape(shape), windows)
+    for j in range(kernel_w):
+        shift = j * dilation[1] - left  # input column that output column 0 reads
+        if shift < 0:
+            target[:, :, :, j, :, :, :-shift] = 0
+        elif shift > 0:
+            target[:, :, :, j, :, :, max(width - shift, 0):] = 0

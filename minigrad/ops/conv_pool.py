@@ -19,6 +19,7 @@ from ._windows import (
     columns_to_image,
     conv_windows,
     conv_windows_by_columns,
+    copy_windows_by_planes,
     offset_view,
     pad_hw,
     pair,
@@ -84,14 +85,24 @@ class Conv2d(Function):
         self.out_size = (
             (height + top + bottom - dilation[0] * (kernel_h - 1) - 1) // stride[0] + 1,
             (width + left + right - dilation[1] * (kernel_w - 1) - 1) // stride[1] + 1)
+        rows = kernel_h * kernel_w * per_group
+        length = self.out_size[0] * self.out_size[1]
+        if stride == (1, 1) and self.out_size[1] == width and kernel_w > 1:
+            columns = np.empty((count, groups, rows + self.with_bias, length),
+                               dtype=batch.dtype)
+            # output rows as wide as input rows: whole shifted planes (see the helper)
+            target = columns[:, :, :rows].reshape(count, groups, kernel_h, kernel_w, per_group,
+                                                  *self.out_size)
+            copy_windows_by_planes(batch, target, (top, bottom, left, right), dilation)
+            if self.with_bias:
+                columns[:, :, rows] = 1
+            return columns
         padded = pad_hw(batch, top, bottom, left, right)
         # row stride 1: build from column-offset copies, long runs (see the helper)
         find_windows = conv_windows_by_columns if stride[0] == 1 and kernel_w > 1 else (
             conv_windows)
         windows = find_windows(padded, groups, (kernel_h, kernel_w), self.out_size, stride,
                                dilation)
-        rows = kernel_h * kernel_w * per_group
-        length = self.out_size[0] * self.out_size[1]
         if not self.with_bias:
             return np.ascontiguousarray(windows).reshape(count, groups, rows, length)
         columns = np.empty((count, groups, rows + 1, length), dtype=batch.dtype)
