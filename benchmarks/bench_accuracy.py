@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -59,11 +60,13 @@ class Recipe:
     target: float
     optimizer: str = "adam"
     normalize: bool = True
+    schedule: str = "constant"  # or "cosine": CosineAnnealingLR to 0, stepped every batch
 
     def describe(self) -> str:
         inputs = "normalised" if self.normalize else "raw [0, 1]"
+        schedule = "" if self.schedule == "constant" else f" {self.schedule}"
         return (f"{self.model} on {self.dataset}, {self.epochs} epochs, {self.optimizer} "
-                f"lr {self.lr:g}, batch {self.batch_size}, {inputs} input")
+                f"lr {self.lr:g}{schedule}, batch {self.batch_size}, {inputs} input")
 
 
 RECIPES = {
@@ -107,12 +110,20 @@ def epoch_batches(count: int, batch_size: int, generator: np.random.Generator) -
     return [order[start:start + batch_size] for start in range(0, count, batch_size)]
 
 
+def total_steps(recipe: Recipe, samples: int) -> int:
+    return recipe.epochs * -(-samples // recipe.batch_size)
+
+
 def minigrad_run(model: Any, recipe: Recipe, arrays: tuple[np.ndarray, ...]) -> Run:
     train_x, train_y, test_x, test_y = arrays
     if recipe.optimizer == "adam":
         optimizer = optim.Adam(model.parameters(), lr=recipe.lr)
     else:
         optimizer = optim.SGD(model.parameters(), lr=recipe.lr, momentum=0.9)
+    scheduler = None
+    if recipe.schedule == "cosine":
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps(recipe, len(train_y)))
 
     def train_epoch(batches: list[np.ndarray]) -> float:
         model.train()
@@ -123,6 +134,8 @@ def minigrad_run(model: Any, recipe: Recipe, arrays: tuple[np.ndarray, ...]) -> 
                                    mg.from_numpy(train_y[indices]))
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.item() * len(indices)
         return total / len(train_y)
 
@@ -145,6 +158,10 @@ def torch_run(model: Any, recipe: Recipe, arrays: tuple[np.ndarray, ...]) -> Run
         optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     else:
         optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=0.9)
+    scheduler = None
+    if recipe.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps(recipe, len(train_y)))
 
     def train_epoch(batches: list[np.ndarray]) -> float:
         model.train()
@@ -155,6 +172,8 @@ def torch_run(model: Any, recipe: Recipe, arrays: tuple[np.ndarray, ...]) -> Run
                                                      torch.from_numpy(train_y[indices]))
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.item() * len(indices)
         return total / len(train_y)
 
@@ -220,6 +239,19 @@ def rows_for(name: str, recipe: Recipe, runs: list[Run], seed: int, thread_count
     return rows
 
 
+def source_line() -> str:
+    """'minigrad 80af7be' (plus ', uncommitted changes in minigrad/') as git reports it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        changes = subprocess.run(["git", "status", "--porcelain", "--", "minigrad"], cwd=root,
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "minigrad (commit unknown)"
+    return f"minigrad {commit}" + (", uncommitted changes in minigrad/" if changes else "")
+
+
 HEADER = ("| recipe | setup | framework | epochs | test accuracy % per epoch | final % | "
           "target % | wall s (train + eval, noisy) | seed | threads |\n"
           "|---|---|---|---|---|---|---|---|---|---|")
@@ -235,18 +267,24 @@ def main() -> None:
     parser.add_argument("--no-append", action="store_true", help="do not write ACCURACY.md")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument("--lr", type=float, default=None, help="override the recipe's lr")
+    parser.add_argument("--schedule", choices=("constant", "cosine"), default=None,
+                        help="override the recipe's learning-rate schedule")
     parser.add_argument("--train-limit", type=int, default=None,
                         help="first N training images only (smoke runs)")
     args = parser.parse_args()
     use_torch = torch is not None and not args.no_torch
     torch_version = torch.__version__ if torch is not None else "not installed"
-    print(machine_line())
+    # read once, before scikit-learn (digits) loads SciPy's own OpenBLAS next to NumPy's
+    machine = machine_line()
+    print(machine)
+    print(source_line())
     print(f"torch {torch_version}" + ("" if use_torch else " (not used)"))
     names = list(RECIPES) if args.recipe == "all" else [args.recipe]
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     for name in names:
         recipe = RECIPES[name]
-        overrides = {key: value for key, value in (("epochs", args.epochs), ("lr", args.lr))
+        overrides = {key: value for key, value in (("epochs", args.epochs), ("lr", args.lr),
+                                                        ("schedule", args.schedule))
                      if value is not None}
         if overrides:
             recipe = Recipe(**{**vars(recipe), **overrides})
@@ -256,8 +294,9 @@ def main() -> None:
         print(HEADER + "\n" + "\n".join(rows), flush=True)
         if not args.no_append:
             with RESULTS.open("a") as results:
-                results.write(f"\n## {name}, {stamp} ({machine_line()}, torch {torch_version}, "
-                              f"{args.threads} threads)\n\n{HEADER}\n" + "\n".join(rows) + "\n")
+                results.write(f"\n## {name}, {stamp} ({machine}, torch {torch_version}, "
+                              f"{args.threads} threads, {source_line()})\n\n{HEADER}\n"
+                              + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":
