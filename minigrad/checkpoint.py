@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -17,12 +17,12 @@ from .engine import Tensor, get_rng_state, set_rng_state
 from .nn import Module
 from .serialization import load, save
 
-__all__ = ["save_checkpoint", "load_checkpoint"]
+__all__ = ["load_checkpoint", "save_checkpoint"]
 
 
-def save_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None,
+def save_checkpoint(path: str | Path, model: Module, optimizer: Any = None,
                     scheduler: Any = None, epoch: int = 0,
-                    extra: Optional[dict] = None) -> None:
+                    extra: dict | None = None) -> None:
     """Write everything needed to continue training exactly where it stopped."""
     state: dict[str, Any] = {"model": model.state_dict(), "epoch": int(epoch),
                              "rng_state": get_rng_state()}
@@ -35,7 +35,7 @@ def save_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None
     save(state, path)
 
 
-def load_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None,
+def load_checkpoint(path: str | Path, model: Module, optimizer: Any = None,
                     scheduler: Any = None) -> dict[str, Any]:
     """Restore model, optimizer, scheduler and RNG from `path`; return the whole state.
 
@@ -72,7 +72,7 @@ def load_checkpoint(path: Union[str, Path], model: Module, optimizer: Any = None
     return state
 
 
-def _check_float_weights(path: Union[str, Path], model: Module, saved: dict) -> None:
+def _check_float_weights(path: str | Path, model: Module, saved: dict) -> None:
     """TypeError when a float parameter or buffer is stored with an integer or bool dtype
     (a sign of a file of something else; float64 into float32 is a normal cast)."""
     for key, target in model.state_dict().items():

@@ -5,15 +5,31 @@ Floats default to float32; every random factory draws from the generator `manual
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from .engine import Tensor, default_generator, dtypes
 
-__all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "arange", "linspace", "randn",
-           "rand", "randint", "zeros_like", "ones_like", "full_like", "empty_like", "eye",
-           "from_numpy"]
+__all__ = [
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "randint",
+    "randn",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 
 def _shape(size: tuple) -> tuple[int, ...]:
@@ -77,7 +93,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
                  requires_grad)
 
 
-def eye(n: int, m: Optional[int] = None, dtype: Any = None,
+def eye(n: int, m: int | None = None, dtype: Any = None,
         requires_grad: bool = False) -> Tensor:
     return _wrap(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
@@ -100,7 +116,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
-          generator: Optional[np.random.Generator] = None) -> Tensor:
+          generator: np.random.Generator | None = None) -> Tensor:
     """Standard normal samples from the global generator (or `generator`)."""
     rng = generator or default_generator()
     dtype = _float_dtype(dtype)
@@ -109,15 +125,15 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False,
-         generator: Optional[np.random.Generator] = None) -> Tensor:
+         generator: np.random.Generator | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
     rng = generator or default_generator()
     dtype = _float_dtype(dtype)
     return _wrap(rng.random(_shape(size), dtype=np.float64).astype(dtype), requires_grad)
 
 
-def randint(low: int, high: Optional[int] = None, size: tuple = (), dtype: Any = None,
-            generator: Optional[np.random.Generator] = None) -> Tensor:
+def randint(low: int, high: int | None = None, size: tuple = (), dtype: Any = None,
+            generator: np.random.Generator | None = None) -> Tensor:
     """Integers in [low, high), int64 unless told."""
     if high is None:
         low, high = 0, low

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 __all__ = ["plot_history"]
 
 
-def plot_history(history: Any, path: Union[str, Path], title: str = "training") -> Path:
+def plot_history(history: Any, path: str | Path, title: str = "training") -> Path:
     """Two panels: the loss per batch and per epoch, and train/test accuracy per epoch."""
     import matplotlib
 

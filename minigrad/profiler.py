@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from .engine import hooks
 
-__all__ = ["profile", "OpStats"]
+__all__ = ["OpStats", "profile"]
 
 
 @dataclass
@@ -33,7 +33,7 @@ class OpStats:
         return self.forward_seconds + self.backward_seconds
 
 
-class profile:  # noqa: N801 - a context manager, named like torch.profiler.profile
+class profile:
     """Record each op's count and time inside a `with` block.
 
     >>> with mg.profile() as prof:
@@ -45,12 +45,12 @@ class profile:  # noqa: N801 - a context manager, named like torch.profiler.prof
         self.stats: dict[str, OpStats] = {}
         self._previous: Any = None
 
-    def __enter__(self) -> "profile":
+    def __enter__(self) -> profile:
         self._previous = hooks.active_profiler
         hooks.active_profiler = self
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         hooks.active_profiler = self._previous
 
     def _entry(self, function: Any) -> OpStats:
@@ -81,7 +81,7 @@ class profile:  # noqa: N801 - a context manager, named like torch.profiler.prof
         """One entry per op name, slowest first."""
         return sorted(self.stats.values(), key=lambda entry: entry.total_seconds, reverse=True)
 
-    def table(self, row_limit: Optional[int] = None) -> str:
+    def table(self, row_limit: int | None = None) -> str:
         """A text table sorted by total time: op, calls, forward, backward, total, share."""
         rows = self.key_averages()[:row_limit]
         grand_total = sum(entry.total_seconds for entry in self.stats.values()) or 1.0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from .creation import randint, randn
 from .engine import Tensor, no_grad
 from .nn import Module
 
-__all__ = ["summary", "ModelSummary", "LayerRow"]
+__all__ = ["LayerRow", "ModelSummary", "summary"]
 
 
 @dataclass
@@ -21,11 +22,11 @@ class LayerRow:
     name: str
     class_name: str
     depth: int
-    output_shape: Optional[tuple] = None
+    output_shape: tuple | None = None
     num_params: int = 0          # parameters owned directly (not by children)
     trainable: int = 0
-    grad_norm: Optional[float] = None
-    update_ratio: Optional[float] = None
+    grad_norm: float | None = None
+    update_ratio: float | None = None
 
 
 @dataclass

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,13 +24,13 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import manual_seed
 from .trainer import History, evaluate, train_epoch
 
-__all__ = ["main", "load_arrays", "build_parser"]
+__all__ = ["build_parser", "load_arrays", "main"]
 
 MODELS = {"lenet5": models.LeNet5, "simplecnn": models.SimpleCNN}
 DATASETS = ("digits", "fashion-mnist", "mnist")
 
 
-def load_arrays(name: str, root: Optional[str] = None) -> tuple[np.ndarray, ...]:
+def load_arrays(name: str, root: str | None = None) -> tuple[np.ndarray, ...]:
     """(train images, train labels, test images, test labels) as NCHW float32 in [0, 1]."""
     if name == "digits":
         dataset = data.load_digits()
@@ -80,7 +81,7 @@ def _make_optimizer(args: argparse.Namespace, parameters: Any) -> optim.Optimize
     return optim.SGD(parameters, lr=args.lr or 0.05, momentum=args.momentum)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the CLI; returns the final numbers (used by tests and `make demo`)."""
     from threadpoolctl import threadpool_limits
 
@@ -147,9 +148,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _draw_graph(model: Any, images: np.ndarray, labels: np.ndarray, path: str) -> None:
     """Save the compute graph of one batch with gradient-norm colours."""
-    from .nn import functional as F
-    from .engine import Tensor
     from . import viz
+    from .engine import Tensor
+    from .nn import functional as F
 
     model.zero_grad()
     with viz.record_grads() as grads:

@@ -5,8 +5,9 @@ Nothing here computes a gradient by hand: the loss's `backward()` does it all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,7 +16,7 @@ from .engine import Tensor, no_grad
 from .nn import Module
 from .nn import functional as F
 
-__all__ = ["History", "train_epoch", "evaluate"]
+__all__ = ["History", "evaluate", "train_epoch"]
 
 
 @dataclass
@@ -33,14 +34,14 @@ class History:
         return {name: list(values) for name, values in vars(self).items()}
 
     @classmethod
-    def from_dict(cls, values: dict[str, list[float]]) -> "History":
+    def from_dict(cls, values: dict[str, list[float]]) -> History:
         return cls(**{name: list(values.get(name, [])) for name in vars(cls())})
 
 
 def train_epoch(model: Module, loader: Any, optimizer: Any,
                 loss_fn: Callable[[Tensor, Tensor], Tensor] = F.cross_entropy,
                 scheduler: Any = None, description: str = "train", progress: bool = True,
-                history: Optional[History] = None) -> tuple[float, float]:
+                history: History | None = None) -> tuple[float, float]:
     """One pass over `loader`; returns (mean loss, accuracy). A tqdm bar shows both live.
 
     `scheduler.step()` runs after every batch when given (OneCycleLR-style schedules);

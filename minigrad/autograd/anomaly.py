@@ -52,7 +52,7 @@ class _AnomalyChecker:
                                    f"in its {index}th output.{_where(function)}")
 
 
-class detect_anomaly:  # noqa: N801 - PyTorch's name
+class detect_anomaly:
     """Context manager: raise at the first NaN/inf produced by an op's forward or backward."""
 
     def __init__(self, check_nan: bool = True) -> None:
@@ -63,7 +63,7 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         self._previous = hooks.anomaly_checker
         hooks.anomaly_checker = _AnomalyChecker() if self.check_nan else None
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         hooks.anomaly_checker = self._previous
 
 

@@ -11,7 +11,18 @@ from .random import default_generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor
 
 __all__ = [
-    "Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "manual_seed", "default_generator", "get_rng_state", "set_rng_state", "dtypes", "hooks",
-    "module_scope", "current_module",
+    "Function",
+    "Tensor",
+    "current_module",
+    "default_generator",
+    "dtypes",
+    "enable_grad",
+    "get_rng_state",
+    "hooks",
+    "is_grad_enabled",
+    "manual_seed",
+    "module_scope",
+    "no_grad",
+    "set_grad_enabled",
+    "set_rng_state",
 ]

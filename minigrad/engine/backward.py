@@ -8,7 +8,7 @@ Leaves collect their summed gradient last, after their hooks ran, into `.grad`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,9 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["run_backward"]
 
 
-def run_backward(root: "Tensor", gradient: Optional["Tensor"], retain_graph: bool) -> None:
+def run_backward(root: Tensor, gradient: Tensor | None, retain_graph: bool) -> None:
     """Accumulate d(root)/d(leaf) into `leaf.grad` for every leaf that requires grad."""
-    from .tensor import Tensor
 
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a "
@@ -72,7 +71,7 @@ def run_backward(root: "Tensor", gradient: Optional["Tensor"], retain_graph: boo
     _accumulate_leaves(leaf_grads)
 
 
-def _seed_gradient(root: "Tensor", gradient: Optional["Tensor"]) -> np.ndarray:
+def _seed_gradient(root: Tensor, gradient: Tensor | None) -> np.ndarray:
     """The gradient of root with respect to itself: 1 for scalars, else the user's."""
     if gradient is None:
         if root.data.size != 1:

@@ -7,10 +7,11 @@ never imports nn. Drawing tools use the recorded path to cluster ops by module.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
-__all__ = ["module_scope", "current_module"]
+__all__ = ["current_module", "module_scope"]
 
 _state = threading.local()
 

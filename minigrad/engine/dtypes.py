@@ -13,8 +13,20 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
-    "default_float", "is_floating", "to_dtype", "result_type", "infer_dtype",
+    "bool_",
+    "default_float",
+    "float16",
+    "float32",
+    "float64",
+    "infer_dtype",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "is_floating",
+    "result_type",
+    "to_dtype",
+    "uint8",
 ]
 
 bool_ = np.dtype(np.bool_)

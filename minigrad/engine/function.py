@@ -19,7 +19,8 @@ In-place safety, without knowing any op by name:
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Function:
         return f"<{self.name}Backward>"
 
     @classmethod
-    def apply(cls, *inputs: Optional["Tensor"], **options: Any) -> "Tensor":
+    def apply(cls, *inputs: Tensor | None, **options: Any) -> Tensor:
         """Run the op on tensors (or None for absent optional inputs); record it if needed."""
         from .tensor import Tensor
 
@@ -87,7 +88,7 @@ class Function:
             function._link(inputs, result)
         return result
 
-    def _link(self, inputs: tuple, output: "Tensor") -> None:
+    def _link(self, inputs: tuple, output: Tensor) -> None:
         """Remember where gradients go: the producing Function or the leaf for each input."""
         edges = []
         oldest = steps = hooks.optimizer_steps
@@ -96,8 +97,7 @@ class Function:
                 edges.append(None)
             elif tensor.grad_fn is not None:
                 edges.append(tensor.grad_fn)
-                if tensor.grad_fn.oldest_step < oldest:
-                    oldest = tensor.grad_fn.oldest_step
+                oldest = min(oldest, tensor.grad_fn.oldest_step)
             else:
                 edges.append(tensor)
         self.next_edges = tuple(edges)
@@ -150,7 +150,7 @@ class Function:
                 f"the forward pass; use an out-of-place op, or .clone() the tensor before "
                 f"changing it.")
 
-    def _kept(self, root_id: int) -> Optional[np.ndarray]:
+    def _kept(self, root_id: int) -> np.ndarray | None:
         """The array forward kept on `self` in the memory of the object with id `root_id`
         (the tensor's own array or a view of it), or None.
 
@@ -217,7 +217,7 @@ def _arrays_in(value: Any) -> list:
 
 
 # ---- views -------------------------------------------------------------------------------
-def _viewed_input(output: np.ndarray, inputs: tuple) -> Optional[int]:
+def _viewed_input(output: np.ndarray, inputs: tuple) -> int | None:
     """The position of the input whose memory `output` is a view of, if any."""
     if output.base is None:
         for tensor in inputs:
@@ -233,7 +233,7 @@ def _viewed_input(output: np.ndarray, inputs: tuple) -> Optional[int]:
     return None
 
 
-def _mark_view(result: "Tensor", inputs: tuple, cls: type, options: dict,
+def _mark_view(result: Tensor, inputs: tuple, cls: type, options: dict,
                grad_enabled: bool) -> None:
     """Make `result` a view of the input it aliases: share its version counter, remember
     its base and the ops that lead from the base to it (to replay them later)."""
@@ -256,7 +256,7 @@ def _mark_view(result: "Tensor", inputs: tuple, cls: type, options: dict,
     result._view_version = source._version[0]
 
 
-def replay_view(base: "Tensor", chain: tuple) -> "Tensor":
+def replay_view(base: Tensor, chain: tuple) -> Tensor:
     """Run a view's chain of ops again on `base` (recorded if grad mode is on)."""
     current = base
     for cls, others, index, options in chain:
@@ -266,7 +266,7 @@ def replay_view(base: "Tensor", chain: tuple) -> "Tensor":
     return current
 
 
-def view_positions(view: "Tensor") -> np.ndarray:
+def view_positions(view: Tensor) -> np.ndarray:
     """For each element of `view`, its flat (C-order) position in `view._base`.
 
     Found by running the view's ops forward on the base's positions, so it works for every
@@ -284,7 +284,7 @@ def view_positions(view: "Tensor") -> np.ndarray:
     return positions
 
 
-def refresh_view(view: "Tensor") -> None:
+def refresh_view(view: Tensor) -> None:
     """Give a view whose base changed in place since it was made an up-to-date `grad_fn`.
 
     Like PyTorch, the view's history is rebuilt from its base's current history by

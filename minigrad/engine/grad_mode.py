@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
 _state = threading.local()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,7 +32,7 @@ class _GradMode:
         self._previous = is_grad_enabled()
         _set(self.enabled)
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         _set(self._previous)
 
     def __call__(self, function: F) -> F:
@@ -43,19 +44,19 @@ class _GradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+class no_grad(_GradMode):
     """Ops inside record no graph: results have requires_grad=False."""
 
     enabled = False
 
 
-class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+class enable_grad(_GradMode):
     """Turn recording back on inside a `no_grad` block."""
 
     enabled = True
 
 
-class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+class set_grad_enabled(_GradMode):
     """Turn recording on or off: `with mg.set_grad_enabled(training): ...`."""
 
     def __init__(self, mode: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["manual_seed", "default_generator", "get_rng_state", "set_rng_state"]
+__all__ = ["default_generator", "get_rng_state", "manual_seed", "set_rng_state"]
 
 _generator = np.random.default_rng(0)
 

@@ -7,7 +7,8 @@ free of op-specific code.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,16 +35,16 @@ class Tensor:
     def _init(self, array: np.ndarray, requires_grad: bool) -> None:
         self.data: np.ndarray = array
         self.requires_grad: bool = requires_grad
-        self.grad: Optional[Tensor] = None
-        self.grad_fn: Optional[Function] = None
+        self.grad: Tensor | None = None
+        self.grad_fn: Function | None = None
         self._version: list[int] = [0]  # shared with views: one counter per storage
         self._hooks: list[Callable] = []
         self._retains_grad = False
         # a view's root tensor; views also get _view_chain, _view_grad_mode, _view_version
-        self._base: Optional[Tensor] = None
+        self._base: Tensor | None = None
 
     @classmethod
-    def _from_op(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+    def _from_op(cls, array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an op's output array without copying it."""
         tensor = cls.__new__(cls)
         tensor._init(np.asarray(array), requires_grad)
@@ -76,7 +77,7 @@ class Tensor:
         """True when this tensor's data is a view of another tensor's (see `_base`)."""
         return self._base is not None
 
-    def size(self, dim: Optional[int] = None) -> Any:
+    def size(self, dim: int | None = None) -> Any:
         if dim is None:
             return self.data.shape
         return self.data.shape[_normalize_dim(dim, self.ndim, "size")]
@@ -129,13 +130,13 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     # ---- autograd ---------------------------------------------------------------------
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new tensor sharing this data, cut from the graph."""
         tensor = Tensor._from_op(self.data)
         tensor._version = self._version  # shares storage, so shares the version counter
         return tensor
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on a leaf; only float tensors can require grad."""
         if requires_grad and not dtypes.is_floating(self.dtype):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
@@ -156,7 +157,7 @@ class Tensor:
 
         reference = weakref.ref(self)
 
-        def store(grad: "Tensor") -> None:
+        def store(grad: Tensor) -> None:
             tensor = reference()
             if tensor is not None:
                 tensor.grad = grad if tensor.grad is None else Tensor._from_op(
@@ -165,7 +166,7 @@ class Tensor:
         self._retains_grad = True
         self.grad_fn.output_hooks.append(_RetainGrad(store))
 
-    def register_hook(self, hook: Callable[["Tensor"], Optional["Tensor"]]) -> "RemovableHandle":
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
         replaces the gradient."""
         if not self.requires_grad:
@@ -174,7 +175,7 @@ class Tensor:
         hook_list.append(hook)
         return RemovableHandle(hook_list, hook)
 
-    def backward(self, gradient: Optional["Tensor"] = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False) -> None:
         """Compute gradients of this tensor with respect to the leaves that require grad."""
         from .backward import run_backward
 

@@ -1,9 +1,47 @@
 """PyTorch's `torch.nn.functional` names: conv2d, max_pool2d, relu, cross_entropy, ...
 
-The functions live with their gradients in `minigrad.ops`; this module only gathers them.
+The functions live with their gradients in `minigrad.ops`, one file per family; this module
+only gathers them under PyTorch's names.
 """
 
-from ..ops import FUNCTIONAL as _FUNCTIONAL
+from ..ops.activation_loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dropout,
+    dropout2d,
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    mse_loss,
+    nll_loss,
+    one_hot,
+    relu,
+    silu,
+    softmax,
+)
+from ..ops.conv_pool import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    conv2d,
+    max_pool2d,
+)
+from ..ops.elementwise import (
+    sigmoid,
+    tanh,
+)
+from ..ops.matmul import (
+    linear,
+)
+from ..ops.movement import (
+    pad,
+)
 
-globals().update(_FUNCTIONAL)
-__all__ = sorted(_FUNCTIONAL)
+__all__ = [
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d",
+    "elu", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
+    "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["unbroadcast", "broadcast_shapes"]
+__all__ = ["broadcast_shapes", "unbroadcast"]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..engine import Tensor, dtypes
 
-__all__ = ["promote", "as_operand"]
+__all__ = ["as_operand", "promote"]
 
 
 def as_operand(value: Any, dtype: np.dtype) -> Tensor:

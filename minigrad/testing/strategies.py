@@ -6,7 +6,7 @@ elements apart by a minimum gap when `distinct=True` and away from zero with `av
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from ..engine import Tensor
 
-__all__ = ["shapes", "arrays", "tensors", "broadcastable_shapes"]
+__all__ = ["arrays", "broadcastable_shapes", "shapes", "tensors"]
 
 
 def shapes(min_dims: int = 0, max_dims: int = 4, min_side: int = 1,
@@ -49,7 +49,7 @@ def arrays(draw: Any, shape: Any, dtype: Any = np.float64, low: float = -3.0,
 
 
 @st.composite
-def tensors(draw: Any, shape: Any = None, dtype: Any = np.float64, elements: Optional[dict] = None,
+def tensors(draw: Any, shape: Any = None, dtype: Any = np.float64, elements: dict | None = None,
             requires_grad: bool = False) -> Tensor:
     """A Tensor of `shape` (tuple or strategy; default any small shape) and `dtype`.
 
