@@ -96,3 +96,31 @@ def test_summary_with_grads_reports_gradient_norms_and_update_ratios():
 
 def test_conv2d_output_shape_matches_the_seed():
     assert nn.utils.conv2d_output_shape((28, 28), 3) == (26, 26)
+
+
+def test_lenet5_checkpoint_moves_to_pytorch_and_back_with_equal_outputs(tmp_path):
+    torch = pytest.importorskip("torch")
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from torch_twins import TorchLeNet5
+
+    x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    mg.manual_seed(5)
+    model = models.LeNet5()
+    mg.save(model.state_dict(), tmp_path / "ours.safetensors")
+    twin = TorchLeNet5()
+    twin.load_state_dict(safetensors_torch.load_file(tmp_path / "ours.safetensors"), strict=True)
+    with torch.no_grad():
+        np.testing.assert_allclose(twin(torch.from_numpy(x)).numpy(),
+                                   model(mg.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+    torch.manual_seed(1)
+    trained = TorchLeNet5()                     # other weights, written by PyTorch
+    safetensors_torch.save_file(trained.state_dict(), tmp_path / "theirs.safetensors")
+    model.load_state_dict(mg.load(tmp_path / "theirs.safetensors"))
+    with torch.no_grad():
+        np.testing.assert_allclose(model(mg.tensor(x)).detach().numpy(),
+                                   trained(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6)
