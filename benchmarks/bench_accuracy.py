@@ -72,8 +72,10 @@ class Recipe:
 RECIPES = {
     "lenet5-fashion": Recipe("lenet5", "fashion-mnist", epochs=5, batch_size=64, lr=2e-3,
                              target=0.88),
+    # a constant lr 1e-3 ends noisily (seeds 1 and 2 missed 90.5% in both frameworks);
+    # annealing it to 0 over the three epochs met it on seeds 0, 1 and 2
     "simplecnn-fashion": Recipe("simplecnn", "fashion-mnist", epochs=3, batch_size=64, lr=1e-3,
-                                target=0.905),
+                                target=0.905, schedule="cosine"),
     "lenet5-digits": Recipe("lenet5", "digits", epochs=30, batch_size=32, lr=2e-3,
                             target=0.97),
 }
@@ -276,8 +278,9 @@ def main() -> None:
     torch_version = torch.__version__ if torch is not None else "not installed"
     # read once, before scikit-learn (digits) loads SciPy's own OpenBLAS next to NumPy's
     machine = machine_line()
+    source = source_line()
     print(machine)
-    print(source_line())
+    print(source)
     print(f"torch {torch_version}" + ("" if use_torch else " (not used)"))
     names = list(RECIPES) if args.recipe == "all" else [args.recipe]
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -295,7 +298,7 @@ def main() -> None:
         if not args.no_append:
             with RESULTS.open("a") as results:
                 results.write(f"\n## {name}, {stamp} ({machine}, torch {torch_version}, "
-                              f"{args.threads} threads, {source_line()})\n\n{HEADER}\n"
+                              f"{args.threads} threads, {source})\n\n{HEADER}\n"
                               + "\n".join(rows) + "\n")
 
 
