@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
+from ._files import write_atomically
 from .engine import Tensor
 
 __all__ = ["load", "save"]
@@ -69,7 +69,7 @@ def save(obj: Mapping, path: PathLike) -> None:
     if not _is_plain_state_dict(obj):
         metadata = {METADATA_KEY: json.dumps({"version": FORMAT_VERSION, "tree": tree})}
     payload = safetensors.numpy.save(tensors, metadata=metadata)
-    _write_atomically(path, payload)
+    write_atomically(path, payload)
 
 
 def load(path: PathLike) -> dict:
@@ -215,34 +215,3 @@ def _invalid(path: Path, reason: str) -> ValueError:
     return ValueError(f"{path} is not a valid safetensors checkpoint: {reason}")
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write to a temporary file next to `path`, flush and fsync it, then rename it over."""
-    directory = path.parent
-    temporary = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # os.open with mode 0o666 lets the umask decide permissions, like a plain open() would
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if temporary.exists():
-            temporary.unlink()
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)

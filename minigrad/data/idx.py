@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import secrets
 import zlib
 from pathlib import Path
 from typing import Union
 
 import numpy as np
+
+from .._files import write_atomically
 
 __all__ = ["read_idx", "read_images_labels", "write_idx"]
 
@@ -102,7 +103,7 @@ def write_idx(path: PathLike, array: np.ndarray) -> None:
     payload = header + np.ascontiguousarray(array, dtype=_CODE_TO_DTYPE[code]).tobytes()
     if path.suffix == ".gz":
         payload = gzip.compress(payload, compresslevel=6, mtime=0)
-    _write_atomically(path, payload)
+    write_atomically(path, payload)
 
 
 def read_images_labels(images_path: PathLike, labels_path: PathLike,
@@ -138,18 +139,3 @@ def _dtype_code(dtype: np.dtype) -> int | None:
     return None
 
 
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write `payload` to a temporary file next to `path`, fsync it, then rename over `path`."""
-    temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # os.open with mode 0o666 lets the umask decide permissions, like a plain open() would
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if temporary.exists():
-            temporary.unlink()
-        raise
