@@ -8,7 +8,7 @@ from .context import current_module, module_scope
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .random import default_generator, get_rng_state, manual_seed, set_rng_state
-from .tensor import Tensor
+from .tensor import Tensor, normalize_dim
 
 __all__ = [
     "Function",
@@ -23,6 +23,7 @@ __all__ = [
     "manual_seed",
     "module_scope",
     "no_grad",
+    "normalize_dim",
     "set_grad_enabled",
     "set_rng_state",
 ]

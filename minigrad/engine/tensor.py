@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes
 from .function import Function
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "normalize_dim"]
 
 
 class Tensor:
@@ -80,7 +80,7 @@ class Tensor:
     def size(self, dim: int | None = None) -> Any:
         if dim is None:
             return self.data.shape
-        return self.data.shape[_normalize_dim(dim, self.ndim, "size")]
+        return self.data.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
         return self.data.ndim
@@ -233,8 +233,9 @@ class RemovableHandle:
             self._hook_list.remove(self._hook)
 
 
-def _normalize_dim(dim: int, ndim: int, where: str) -> int:
-    """Turn a possibly negative `dim` into an index, naming `where` when out of range."""
+def normalize_dim(dim: int, ndim: int, where: str) -> int:
+    """`dim` as an index in [0, ndim) (a 0-d tensor acts 1-d); PyTorch's TypeError for a
+    non-int and IndexError out of range, naming `where` (the op) in the message."""
     low, high = -max(ndim, 1), max(ndim, 1) - 1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{where}: dim must be an int, got {type(dim).__name__}")

@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Tensor, dtypes
+from ..engine import Function, Tensor, dtypes, normalize_dim
 from ..engine.random import default_generator
-from ..engine.tensor import _normalize_dim
 from ._broadcast import broadcast_shapes, unbroadcast
 from ._convert import promote
 from .cast import cast
@@ -294,7 +293,7 @@ def _softmax_axis(where: str, input: Tensor, dim: int | None) -> int | None:
         warnings.warn(f"Implicit dimension choice for {where} has been deprecated. "
                       f"Change the call to include dim=X as an argument.", stacklevel=3)
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    axis = _normalize_dim(dim, input.ndim, where)
+    axis = normalize_dim(dim, input.ndim, where)
     return axis if input.ndim > 0 else None
 
 

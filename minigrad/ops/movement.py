@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Tensor
+from ..engine import Function, Tensor, normalize_dim
 from ._broadcast import unbroadcast
 from ._convert import promote
 
@@ -53,17 +53,6 @@ _ARRAY_SLOT = "tensor"
 
 
 # ---- argument helpers ---------------------------------------------------------------------
-def _dim(dim: Any, ndim: int, where: str) -> int:
-    """`dim` as an index in [0, ndim), PyTorch's IndexError when out of range (0-d acts 1-d)."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{where}: dim must be an int, got {type(dim).__name__}")
-    low, high = -max(ndim, 1), max(ndim, 1) - 1
-    if not low <= dim <= high:
-        raise IndexError(f"{where}: Dimension out of range (expected to be in range of "
-                         f"[{low}, {high}], but got {dim})")
-    return int(dim) % max(ndim, 1)
-
-
 def _sizes(args: tuple, where: str, keyword: Any = None) -> tuple[int, ...]:
     """Accept `f(2, 3)`, `f((2, 3))`, `f([2, 3])` and `f(shape=(2, 3))` like PyTorch (the
     keyword form comes in as `keyword`); every size an int."""
@@ -169,8 +158,8 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one. Shape: (2, 3, 4) -> (24,) by default."""
-    start = _dim(start_dim, input.ndim, "flatten")
-    end = _dim(end_dim, input.ndim, "flatten")
+    start = normalize_dim(start_dim, input.ndim, "flatten")
+    end = normalize_dim(end_dim, input.ndim, "flatten")
     if start > end:
         raise RuntimeError(f"flatten() has invalid args: start_dim cannot come after end_dim "
                            f"(start_dim={start_dim}, end_dim={end_dim}, shape {input.shape})")
@@ -183,7 +172,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim `dim` into `sizes` (one may be -1). Shape: (2, 6).unflatten(1, (2, 3)) -> (2, 2, 3)."""
-    axis = _dim(dim, input.ndim, "unflatten")
+    axis = normalize_dim(dim, input.ndim, "unflatten")
     sizes = _sizes((sizes,), "unflatten")
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
@@ -206,7 +195,7 @@ def squeeze(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
         listed = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = set()
         for item in listed:
-            axis = _dim(item, input.ndim, "squeeze")
+            axis = normalize_dim(item, input.ndim, "squeeze")
             if axis in axes:
                 raise RuntimeError(f"squeeze: dim {axis} appears multiple times in the list of "
                                    f"dims {tuple(listed)}")
@@ -218,7 +207,7 @@ def squeeze(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at `dim` (in [-ndim-1, ndim])."""
-    axis = _dim(dim, input.ndim + 1, "unsqueeze")
+    axis = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     target = input.shape[:axis] + (1,) + input.shape[axis:]
     return Unsqueeze.apply(input, shape=target)
 
@@ -248,7 +237,7 @@ def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
                            f"len(dims) = {len(dims)}")
     axes: list[int] = []
     for dim in dims:  # one at a time, as PyTorch: (0, 0, 9) is a duplicate before a range error
-        axis = _dim(dim, input.ndim, "permute")
+        axis = normalize_dim(dim, input.ndim, "permute")
         if axis in axes:
             raise RuntimeError(f"permute(): duplicate dims are not allowed (dims {dims})")
         axes.append(axis)
@@ -257,8 +246,8 @@ def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap dims dim0 and dim1 (a view)."""
-    first = _dim(dim0, input.ndim, "transpose")
-    second = _dim(dim1, input.ndim, "transpose")
+    first = normalize_dim(dim0, input.ndim, "transpose")
+    second = normalize_dim(dim1, input.ndim, "transpose")
     axes = list(range(input.ndim))
     if input.ndim > 0:
         axes[first], axes[second] = axes[second], axes[first]
@@ -377,7 +366,7 @@ class Flip(Function):
 def flip(input: Tensor, *axes: Any, dims: Any = None) -> Tensor:
     """Reverse the order of elements along `dims`: `x.flip(0)`, `mg.flip(x, dims=(0, 1))`."""
     dims = _sizes(axes, "flip", dims)
-    axes = tuple(_dim(dim, input.ndim, "flip") for dim in dims)
+    axes = tuple(normalize_dim(dim, input.ndim, "flip") for dim in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dims has duplicates: {dims}")
     if input.ndim == 0:
@@ -569,7 +558,7 @@ def _narrow_all(input: Tensor, axis: int, bounds: list[tuple[int, int]]) -> tupl
 def split(input: Tensor, split_size_or_sections: int | Sequence[int],
           dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes."""
-    axis = _dim(dim, input.ndim, "split")
+    axis = normalize_dim(dim, input.ndim, "split")
     length = input.shape[axis] if input.ndim else 1
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
@@ -593,7 +582,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into at most `chunks` pieces of equal size ceil(size / chunks) along `dim`."""
     if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    axis = _dim(dim, input.ndim, "chunk")
+    axis = normalize_dim(dim, input.ndim, "chunk")
     length = input.shape[axis] if input.ndim else 1
     return split(input, max(-(-length // int(chunks)), 1), dim=axis)
 
@@ -602,7 +591,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along `dim`, with that dim removed."""
     if input.ndim == 0:
         raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
-    axis = _dim(dim, input.ndim, "unbind")
+    axis = normalize_dim(dim, input.ndim, "unbind")
     lead = (slice(None),) * axis
     return tuple(getitem(input, lead + (index,)) for index in range(input.shape[axis]))
 
@@ -655,7 +644,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise RuntimeError(f"cat(): zero-dimensional tensor (at position {position}) "
                                f"cannot be concatenated (shapes {shapes})")
     first = shapes[0]
-    axis = _dim(dim, len(first), "cat")
+    axis = normalize_dim(dim, len(first), "cat")
     for position, shape in enumerate(shapes):
         if len(shape) != len(first):
             raise RuntimeError(f"cat(): Tensors must have same number of dimensions: got "
@@ -673,7 +662,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equal-shape tensors along a new dim. Shape: 3 x (2, 4) with dim=1 -> (2, 3, 4)."""
     tensors = _tensor_list(tensors, "stack")
     shapes = [tensor.shape for tensor in tensors]
-    axis = _dim(dim, len(shapes[0]) + 1, "stack")
+    axis = normalize_dim(dim, len(shapes[0]) + 1, "stack")
     for position, shape in enumerate(shapes):
         if shape != shapes[0]:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
@@ -884,7 +873,7 @@ def _check_index(where: str, input: Tensor, dim: int, index: Any,
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{where}(): Expected dtype int32/int64 for index, got "
                            f"{index.dtype}")
-    axis = _dim(dim, input.ndim, where)
+    axis = normalize_dim(dim, input.ndim, where)
     if index.ndim != input.ndim and not (input.ndim <= 1 and index.ndim <= 1):
         raise RuntimeError(f"{where}(): Index tensor must have the same number of dimensions "
                            f"as input tensor (index {index.shape}, input {input.shape})")

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Tensor, dtypes
-from ..engine.tensor import _normalize_dim
+from ..engine import Function, Tensor, dtypes, normalize_dim
 from .cast import cast
 from .elementwise import maximum, minimum
 
@@ -53,7 +52,7 @@ def _reduced_axes(where: str, dim: Dim, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     axes = []
     for one in dims:
-        axis = _normalize_dim(one, ndim, where)
+        axis = normalize_dim(one, ndim, where)
         if axis in axes:
             raise RuntimeError(f"{where}: dim {axis} appears multiple times in the list of dims")
         axes.append(axis)
@@ -64,7 +63,7 @@ def _single_axis(where: str, dim: Any, ndim: int) -> int:
     """One dim as a normalised axis (max(dim), argmax(dim), prod(dim) take one int)."""
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{where}: dim must be a single int, got {dim!r}")
-    return _normalize_dim(dim, ndim, where)
+    return normalize_dim(dim, ndim, where)
 
 
 def _check_nonempty(where: str, input: Tensor, axes: tuple[int, ...], full: bool) -> None:
