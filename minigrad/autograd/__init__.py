@@ -1,6 +1,9 @@
-"""PyTorch's `torch.autograd` pieces: custom `Function`s and anomaly detection."""
+"""PyTorch's `torch.autograd` pieces: `grad`, `backward`, custom `Function`s, anomaly
+detection and the `functional` helpers (jacobian, hessian, hvp, ...)."""
 
 from .anomaly import detect_anomaly, is_anomaly_enabled
-from .function import Function, FunctionCtx
+from .function import Function, FunctionCtx, once_differentiable
+from .grad import backward, grad
 
-__all__ = ["Function", "FunctionCtx", "detect_anomaly", "is_anomaly_enabled"]
+__all__ = ["Function", "FunctionCtx", "backward", "detect_anomaly", "grad",
+           "is_anomaly_enabled", "once_differentiable"]

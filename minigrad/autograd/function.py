@@ -28,7 +28,7 @@ import numpy as np
 from ..engine import Function as EngineFunction
 from ..engine import Tensor, no_grad
 
-__all__ = ["Function", "FunctionCtx"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 _TENSOR = object()  # marks a tensor position in the argument template
 
@@ -84,23 +84,47 @@ class _UserOpNode(EngineFunction):
             raise TypeError(f"{self.name}.forward must return one Tensor, "
                             f"got {type(output).__name__}")
         self.input_dtypes = tuple(array.dtype for array in arrays)
+        # the arrays behind the saved tensors: the engine gives backward the real input
+        # tensors (and the output) in their place when it builds a graph of the gradient
+        self.save(*(None if tensor is None else tensor.data for tensor in self.ctx.saved_tensors))
         return output.data
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        with no_grad():
-            grads = self.user_function.backward(self.ctx, Tensor._from_op(grad))
+    def backward(self, xp: Any, grad: Any, *saved: Any) -> tuple:
+        if xp.graph:  # create_graph: the user's backward runs on recorded tensors
+            self.ctx._saved = tuple(value if value is None or isinstance(value, Tensor)
+                                    else Tensor._from_op(value) for value in saved)
+            grads = self.user_function.backward(self.ctx, grad)
+        else:
+            with no_grad():
+                grads = self.user_function.backward(self.ctx, Tensor._from_op(grad))
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(self.template):
             raise RuntimeError(f"function {self.name}Backward returned an incorrect number of "
                                f"gradients (expected {len(self.template)}, got {len(grads)})")
-        result = []
-        for value, given in zip(self.template, grads):
-            if value is _TENSOR:
-                result.append(given)
+        result = [given for value, given in zip(self.template, grads) if value is _TENSOR]
+        if xp.graph:
+            return tuple(_graph_gradient(given, dtype)
+                         for given, dtype in zip(result, self.input_dtypes))
         return tuple(
             None if given is None else np.asarray(getattr(given, "data", given), dtype=dtype)
             for given, dtype in zip(result, self.input_dtypes))
+
+
+def _graph_gradient(given: Any, dtype: np.dtype) -> Any:
+    """A user's gradient in a graph pass: a Tensor of the input's dtype (cast is recorded)."""
+    if given is None:
+        return None
+    if not isinstance(given, Tensor):
+        return Tensor._from_op(np.asarray(given, dtype=dtype))
+    return given if given.dtype == dtype else given.to(dtype)
+
+
+def once_differentiable(backward: Any) -> Any:
+    """Mark a custom Function's `backward` as working on values only (PyTorch's decorator):
+    differentiating its gradients again raises instead of giving a silent zero."""
+    backward._once_differentiable = True
+    return backward
 
 
 class Function:
@@ -119,7 +143,9 @@ class Function:
         """Run `forward` and record the op so `backward` is called during backprop."""
         node = cls.__dict__.get("_node_class")
         if node is None:
-            node = type(cls.__name__, (_UserOpNode,), {"user_function": cls})
+            once = getattr(cls.backward, "_once_differentiable", False)
+            node = type(cls.__name__, (_UserOpNode,),
+                        {"user_function": cls, "once_differentiable": once})
             cls._node_class = node
         tensors = tuple(arg for arg in args if isinstance(arg, Tensor))
         template = tuple(_TENSOR if isinstance(arg, Tensor) else arg for arg in args)

@@ -1,18 +1,22 @@
-"""`backward()`: walk the recorded graph from an output to the leaves, iteratively.
+"""`backward()` and `autograd.grad()`: walk the recorded graph from outputs to inputs, iteratively.
 
 The walk is Kahn's algorithm over Function nodes: first count, for every node, how many
 recorded consumers will send it a gradient; then run each node once all of them have, summing
 the incoming gradients. An explicit stack replaces recursion, so a chain of 100,000 ops works.
-Leaves collect their summed gradient last, after their hooks ran, into `.grad`.
+
+Each node's one backward formula runs against a namespace `xp` the walk chooses: NumPy arrays
+and fast kernels normally, or minigrad's differentiable ops on Tensors when `create_graph=True`
+(then the gradients are recorded ops themselves and can be differentiated again). When only
+some `inputs` are asked for, nodes that cannot reach them are skipped.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import hooks
+from . import grad_mode, hooks, namespace
 from .function import Function, refresh_view
 
 if TYPE_CHECKING:
@@ -20,37 +24,61 @@ if TYPE_CHECKING:
 
 __all__ = ["run_backward"]
 
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the "
+          "graph are freed when you call .backward() or autograd.grad(). Specify "
+          "retain_graph=True if you need to backward through the graph a second time.")
 
-def run_backward(root: Tensor, gradient: Tensor | None, retain_graph: bool) -> None:
-    """Accumulate d(root)/d(leaf) into `leaf.grad` for every leaf that requires grad."""
 
-    if not root.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                           "grad_fn")
-    if root._base is not None:
-        refresh_view(root)  # a view whose base changed in place since: replay its history
-    seed = _seed_gradient(root, gradient)
-    if root.grad_fn is None:
-        _accumulate_leaves({id(root): (root, seed)})
-        return
-    pending = _count_consumers(root.grad_fn)
-    grads: dict[int, np.ndarray] = {id(root.grad_fn): seed}
-    leaf_grads: dict[int, tuple[Tensor, np.ndarray]] = {}
-    ready: list[Function] = [root.grad_fn]
+def run_backward(roots: tuple, seeds: tuple, retain_graph: bool, create_graph: bool,
+                 inputs: tuple | None = None, accumulate: bool = True) -> list | None:
+    """Backpropagate from `roots` (with gradients `seeds`, None meaning 1 for scalars).
+
+    With `accumulate`, sum the gradients into `.grad` of the leaves that require grad (only
+    of `inputs` when given, leaf or not); otherwise return the gradient of each of `inputs`
+    (None where it was not reached), touching no `.grad`.
+    """
+    xp = namespace.graph if create_graph else namespace.arrays
+    with grad_mode.set_grad_enabled(create_graph):
+        return _walk(roots, seeds, retain_graph, xp, inputs, accumulate)
+
+
+def _walk(roots: tuple, seeds: tuple, retain_graph: bool, xp: Any, inputs: tuple | None,
+          accumulate: bool) -> list | None:
+    graph = xp.graph
+    starts: dict[int, Any] = {}   # id(node) -> summed seed of the roots it makes
+    leaf_grads: dict[int, tuple[Tensor, Any]] = {}
+    for index, (root, seed) in enumerate(zip(roots, seeds)):
+        if not root.requires_grad:
+            raise RuntimeError(f"element {index} of tensors does not require grad and does "
+                               f"not have a grad_fn")
+        if root._base is not None:
+            refresh_view(root)  # a view whose base changed in place since: replay its history
+        seed = _seed_gradient(root, seed, index, graph)
+        if root.grad_fn is None:
+            _add_to(leaf_grads, root, seed)
+        else:
+            key = id(root.grad_fn)
+            starts[key] = (root.grad_fn, seed if key not in starts else starts[key][1] + seed)
+    wanted = None if inputs is None else _wanted(inputs)
+    captured: dict[int, Any] = {}
+    start_nodes = [node for node, _ in starts.values()]
+    pending, needed = _plan(start_nodes, wanted)
+    grads = {key: seed for key, (_, seed) in starts.items()}
+    ready = [node for node in start_nodes if pending[id(node)] == 0
+             and (needed is None or id(node) in needed)]
     while ready:
         function = ready.pop()
         grad = grads.pop(id(function))
-        grad = _run_hooks(function.output_hooks, grad)
+        grad = _run_hooks(function.output_hooks, grad, graph)
+        if wanted is not None and id(function) in wanted[1]:
+            captured[id(function)] = grad
         if function.released:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time.")
+            raise RuntimeError(_FREED)
         function._check_versions()
         for observer in hooks.backward_observers:
             observer(function, grad)
-        input_grads = _call_backward(function, grad)
+        input_grads = _call_backward(function, grad, xp)
         if not retain_graph:
             function._release()
         for edge, input_grad in zip(function.next_edges, input_grads):
@@ -58,66 +86,205 @@ def run_backward(root: Tensor, gradient: Tensor | None, retain_graph: bool) -> N
                 continue
             if isinstance(edge, Function):
                 key = id(edge)
+                if needed is not None and key not in needed:
+                    continue
                 grads[key] = input_grad if key not in grads else grads[key] + input_grad
                 pending[key] -= 1
                 if pending[key] == 0:
                     ready.append(edge)
             else:
-                key = id(edge)
-                if key in leaf_grads:
-                    leaf_grads[key] = (edge, leaf_grads[key][1] + input_grad)
-                else:
-                    leaf_grads[key] = (edge, input_grad)
-    _accumulate_leaves(leaf_grads)
+                _add_to(leaf_grads, edge, input_grad)
+    if wanted is None:
+        _accumulate_leaves(leaf_grads.values(), graph)
+        return None
+    results = []
+    for tensor in inputs:
+        if tensor.grad_fn is None:
+            entry = leaf_grads.get(id(tensor))
+            results.append(None if entry is None else _run_hooks(tensor._hooks, entry[1], graph))
+        else:
+            results.append(captured.get(id(tensor.grad_fn)))
+    if accumulate:
+        for tensor, grad in zip(inputs, results):
+            if grad is not None:
+                _accumulate(tensor, grad, graph)
+        return None
+    return results
 
 
-def _seed_gradient(root: Tensor, gradient: Tensor | None) -> np.ndarray:
+def _add_to(leaf_grads: dict, leaf: Tensor, grad: Any) -> None:
+    key = id(leaf)
+    if key in leaf_grads:
+        leaf_grads[key] = (leaf, leaf_grads[key][1] + grad)
+    else:
+        leaf_grads[key] = (leaf, grad)
+
+
+def _wanted(inputs: tuple) -> tuple[set, set]:
+    """(ids of leaf inputs, ids of the grad_fn of non-leaf inputs)."""
+    leaves = {id(tensor) for tensor in inputs if tensor.grad_fn is None}
+    nodes = {id(tensor.grad_fn) for tensor in inputs if tensor.grad_fn is not None}
+    return leaves, nodes
+
+
+def _seed_gradient(root: Tensor, gradient: Any, index: int, graph: bool) -> Any:
     """The gradient of root with respect to itself: 1 for scalars, else the user's."""
+    from .tensor import Tensor
+
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                f"(output has shape {root.shape}); pass gradient=")
-        return np.ones(root.shape, dtype=root.dtype)
-    data = np.asarray(getattr(gradient, "data", gradient))
+        ones = np.ones(root.shape, dtype=root.dtype)
+        return Tensor._from_op(ones) if graph else ones
+    data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if data.shape != root.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {data.shape} and "
-                           f"output[0] has a shape of {root.shape}.")
-    return data.astype(root.dtype, copy=True)
+        raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of "
+                           f"{data.shape} and output[{index}] has a shape of {root.shape}.")
+    if graph and isinstance(gradient, Tensor):
+        return gradient if gradient.dtype == root.dtype else gradient.to(root.dtype)
+    seed = data.astype(root.dtype, copy=True)
+    return Tensor._from_op(seed) if graph else seed
 
 
-def _count_consumers(start: Function) -> dict[int, int]:
-    """For each Function reachable from `start`, how many recorded edges point at it."""
-    pending: dict[int, int] = {id(start): 0}
-    stack = [start]
+def _plan(starts: list, wanted: tuple[set, set] | None) -> tuple[dict, set | None]:
+    """Consumer counts per node, and (when only some inputs are wanted) the nodes that can
+    reach one of them; the others are skipped by the walk."""
+    order: list[Function] = []
+    seen: set[int] = set()
+    stack = list(starts)
+    for node in starts:
+        seen.add(id(node))
     while stack:
         function = stack.pop()
+        order.append(function)
+        for edge in function.next_edges:
+            if isinstance(edge, Function) and id(edge) not in seen:
+                seen.add(id(edge))
+                stack.append(edge)
+    needed = None
+    if wanted is not None:
+        needed = _reaching(order, wanted)
+    pending = {id(function): 0 for function in order}
+    for function in order:
+        if needed is not None and id(function) not in needed:
+            continue
         for edge in function.next_edges:
             if isinstance(edge, Function):
-                key = id(edge)
-                if key in pending:
-                    pending[key] += 1
-                else:
-                    pending[key] = 1
+                pending[id(edge)] += 1
+    return pending, needed
+
+
+def _reaching(order: list, wanted: tuple[set, set]) -> set:
+    """The ids of the nodes from which a wanted input can be reached: one pass over the
+    nodes in reverse topological order (consumers last), no recursion."""
+    counts = {id(function): 0 for function in order}
+    for function in order:
+        for edge in function.next_edges:
+            if isinstance(edge, Function):
+                counts[id(edge)] += 1
+    stack = [function for function in order if counts[id(function)] == 0]
+    topological = []
+    while stack:
+        function = stack.pop()
+        topological.append(function)
+        for edge in function.next_edges:
+            if isinstance(edge, Function):
+                counts[id(edge)] -= 1
+                if counts[id(edge)] == 0:
                     stack.append(edge)
-    return pending
+    leaves, nodes = wanted
+    needed = set(nodes)
+    for function in reversed(topological):
+        if id(function) in needed:
+            continue
+        for edge in function.next_edges:
+            if edge is None:
+                continue
+            if (id(edge) in needed) if isinstance(edge, Function) else (id(edge) in leaves):
+                needed.add(id(function))
+                break
+    return needed
 
 
-def _call_backward(function: Function, grad: np.ndarray) -> tuple:
-    """Run one node's backward and return one gradient (or None) per input."""
+def _call_backward(function: Function, grad: Any, xp: Any) -> tuple:
+    """Run one node's backward formula and return one gradient (or None) per input."""
     profiler = hooks.active_profiler
-    if profiler is None:
-        result = function.backward(grad)
+    if function._has_legacy_backward() or (function.once_differentiable and xp.graph):
+        if profiler is None:
+            result = _backward_once(function, grad, xp)
+        else:
+            result = profiler.time_backward(function, lambda: _backward_once(function, grad, xp))
     else:
-        result = profiler.time_backward(function, grad)
+        saved = function.saved_values(xp.graph)
+        if profiler is None:
+            result = function.backward(xp, grad, *saved)
+        else:
+            result = profiler.time_backward(function, lambda: function.backward(xp, grad, *saved))
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) != len(function.next_edges):
         raise RuntimeError(f"{function.name}.backward returned {len(result)} gradients for "
                            f"{len(function.next_edges)} inputs")
+    if xp.graph:
+        result = tuple(_as_graph_tensor(grad) for grad in result)
     _check_gradients(function, result)
     if hooks.anomaly_checker is not None:
         hooks.anomaly_checker.check_backward(function, result)
     return result
+
+
+def _backward_once(function: Function, grad: Any, xp: Any) -> tuple:
+    """Backward of an op that works on arrays only; in a graph its gradients carry a node
+    that raises PyTorch's error if anything differentiates through them."""
+    from .tensor import Tensor
+
+    array = grad.data if isinstance(grad, Tensor) else grad
+    if function._has_legacy_backward():
+        result = function.backward(array)
+    else:
+        result = function.backward(namespace.arrays, array, *function.saved_values(False))
+    if not xp.graph:
+        return result
+    if not isinstance(result, tuple):
+        result = (result,)
+    return tuple(None if value is None else _once_differentiable_tensor(function, value)
+                 for value in result)
+
+
+class _OnceDifferentiable(Function):
+    """Stands behind a gradient that a once-differentiable op computed on arrays."""
+
+    op_name = ""
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        raise RuntimeError(f"trying to differentiate twice a function that was marked with "
+                           f"@once_differentiable ({self.op_name}Backward is not twice "
+                           f"differentiable)")
+
+
+def _once_differentiable_tensor(function: Function, array: Any) -> Tensor:
+    from .tensor import Tensor
+
+    tensor = Tensor._from_op(np.asarray(array), requires_grad=True)
+    node = _OnceDifferentiable()
+    node.op_name = function.name
+    node.next_edges = ()
+    node.needs_input_grad = ()
+    node.output_hooks = []
+    node.output_shape, node.output_dtype = tensor.shape, tensor.dtype
+    node.oldest_step = hooks.optimizer_steps
+    tensor.grad_fn = node
+    return tensor
+
+
+def _as_graph_tensor(value: Any) -> Any:
+    """A gradient of a graph pass as a Tensor (a formula may return a constant array)."""
+    from .tensor import Tensor
+
+    if value is None or isinstance(value, Tensor):
+        return value
+    return Tensor._from_op(np.asarray(value))
 
 
 def _check_gradients(function: Function, grads: tuple) -> None:
@@ -136,26 +303,35 @@ def _check_gradients(function: Function, grads: tuple) -> None:
                 f"{grad.shape} for input {index}, which has dtype {dtype} and shape {shape}")
 
 
-def _run_hooks(hook_list: list, grad: np.ndarray) -> np.ndarray:
+def _run_hooks(hook_list: list, grad: Any, graph: bool) -> Any:
     """Call tensor hooks in order; a hook may return a replacement gradient."""
     if not hook_list:
         return grad
     from .tensor import Tensor
 
     for hook in list(hook_list):
-        replaced = hook(Tensor._from_op(grad))
+        replaced = hook(grad if graph else Tensor._from_op(grad))
         if replaced is not None:
-            grad = np.asarray(getattr(replaced, "data", replaced))
+            if graph:
+                grad = _as_graph_tensor(replaced)
+            else:
+                grad = np.asarray(getattr(replaced, "data", replaced))
     return grad
 
 
-def _accumulate_leaves(leaf_grads: dict) -> None:
-    """Add each leaf's summed gradient into `.grad` (a fresh array: no aliasing)."""
+def _accumulate_leaves(leaf_grads: Any, graph: bool) -> None:
+    """Add each leaf's summed gradient into `.grad`, after the leaf's hooks ran."""
+    for leaf, grad in leaf_grads:
+        _accumulate(leaf, _run_hooks(leaf._hooks, grad, graph), graph)
+
+
+def _accumulate(tensor: Tensor, grad: Any, graph: bool) -> None:
+    """`.grad` += grad: a fresh array (no aliasing), or in a graph pass the recorded sum."""
     from .tensor import Tensor
 
-    for leaf, grad in leaf_grads.values():
-        grad = _run_hooks(leaf._hooks, grad)
-        if leaf.grad is None:
-            leaf.grad = Tensor._from_op(np.array(grad, dtype=leaf.dtype, copy=True))
-        else:
-            leaf.grad.data = leaf.grad.data + grad
+    if graph:
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    elif tensor.grad is None:
+        tensor.grad = Tensor._from_op(np.array(grad, dtype=tensor.dtype, copy=True))
+    else:
+        tensor.grad.data = tensor.grad.data + grad

@@ -1,10 +1,18 @@
-"""`Function`: the base of every op. Forward on arrays, backward on arrays, nothing else.
+"""`Function`: the base of every op. Forward on arrays; one backward formula for both orders.
 
-An op subclasses Function and writes `forward(self, *arrays, **options) -> array` and
-`backward(self, grad) -> one gradient per input`. `apply` unwraps tensors, runs forward and,
-when a gradient is needed, links the output to this instance so `backward()` can find it.
-Everything an op stores on `self` during forward is dropped after backward (unless
-`retain_graph=True`), so the memory of a step is released as soon as it is used.
+An op subclasses Function and writes
+
+    forward(self, *arrays, **options) -> array       # calls self.save(...) for backward
+    backward(self, xp, grad, *saved) -> one gradient (or None) per input
+
+`backward` is written once against the namespace `xp` and the arrays forward saved: with plain
+NumPy arrays and fast kernels for an ordinary backward, and with minigrad's own differentiable
+ops on Tensors when `create_graph=True`, where `saved` holds the very input tensors (and the
+output, re-wrapped with this node as its grad_fn) so the second pass reaches them. See
+CONTRIBUTING.md for the op shape. `apply` unwraps tensors, runs forward and, when a gradient is
+needed, links the output to this instance so `backward()` can find it. Everything an op stores
+on `self` during forward is dropped after backward (unless the graph is retained), so the
+memory of a step is released as soon as it is used.
 
 In-place safety, without knowing any op by name:
   - an output whose array is a view of an input's array shares that input's version counter
@@ -38,17 +46,72 @@ _ENGINE_ATTRIBUTES = frozenset({
     "oldest_step",
 })
 
+_OUTPUT = object()  # marks a saved array that is the op's own output
+_legacy_classes: dict = {}  # class -> True when its backward still has the old (self, grad) form
+
 
 class Function:
-    """A recorded op. Subclasses implement `forward` and `backward` on NumPy arrays."""
+    """A recorded op: `forward` on NumPy arrays, `backward` written against a namespace `xp`."""
 
     released: bool = False
+    # True for an op whose backward works on raw arrays only (PyTorch's @once_differentiable):
+    # a create_graph backward through it gives gradients that raise when differentiated
+    once_differentiable: bool = False
 
     def forward(self, *arrays: Any, **options: Any) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray) -> Any:  # pragma: no cover
+    def backward(self, xp: Any, grad: Any, *saved: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+    def save(self, *arrays: Any) -> None:
+        """Keep arrays for backward, which receives them after `grad` (`*saved`).
+
+        Save the forward's own input arrays and its output as they are (not copies or
+        casts): when a graph of the gradient is built they are swapped for the input tensors
+        and the output, so the second derivative flows through them. Anything else saved (a
+        mask, argmax indices, a derived value) is a constant of the second pass.
+        """
+        self.saved = arrays
+
+    def saved_values(self, graph: bool) -> tuple:
+        """What `backward` receives after `grad`: the saved arrays, or for a graph their
+        tensors (inputs as they are, the output re-wrapped on this node, others as given)."""
+        saved = self.__dict__.get("saved", ())
+        if not graph or not saved:
+            return saved
+        from .tensor import Tensor
+
+        lifted = []
+        for array, source in zip(saved, self.saved_sources):
+            if source is None:
+                lifted.append(array)
+            elif source is _OUTPUT:
+                output = Tensor._from_op(array, requires_grad=True)
+                output.grad_fn = self
+                output._version = self.output_version[0]
+                lifted.append(output)
+            else:
+                lifted.append(source)
+        return tuple(lifted)
+
+    def backward_on_arrays(self, grad: np.ndarray) -> Any:
+        """This node's backward formula on NumPy arrays, as an ordinary backward runs it (for
+        tools and tests that inspect one node; the walk itself calls `backward`)."""
+        if self._has_legacy_backward():
+            return self.backward(grad)
+        from . import namespace
+
+        return self.backward(namespace.arrays, grad, *self.saved_values(False))
+
+    @classmethod
+    def _has_legacy_backward(cls) -> bool:
+        """Transitional: True for an op still written as `backward(self, grad)`."""
+        legacy = _legacy_classes.get(cls)
+        if legacy is None:
+            names = cls.backward.__code__.co_varnames
+            legacy = _legacy_classes[cls] = len(names) < 2 or names[1] != "xp"
+        return legacy
 
     @property
     def name(self) -> str:
@@ -113,6 +176,9 @@ class Function:
             else (tensor._version, tensor._version[0], id(_root(tensor.data)))
             for tensor in inputs)
         self.output_version = (output._version, output._version[0], id(_root(output.data)))
+        saved = self.__dict__.get("saved")
+        if saved:
+            self.saved_sources = _saved_sources(saved, inputs, output.data)
         self.modules = context.current_module()
         self.output_hooks: list[Callable] = []
         self.output_shape = output.data.shape
@@ -171,6 +237,22 @@ class Function:
             if attribute not in _ENGINE_ATTRIBUTES:
                 delattr(self, attribute)
         self.released = True
+
+
+def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray) -> tuple:
+    """For each saved array: the input tensor it is, `_OUTPUT`, or None (a constant)."""
+    sources = []
+    for array in saved:
+        source = None
+        if array is output:
+            source = _OUTPUT
+        else:
+            for tensor in inputs:
+                if tensor is not None and tensor.data is array:
+                    source = tensor
+                    break
+        sources.append(source)
+    return tuple(sources)
 
 
 # exact types that never hold an array (a set: `type(x) in` is faster than isinstance)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-active_profiler: Any = None   # has time_forward(function, arrays, options), time_backward(function, grad)
+active_profiler: Any = None   # has time_forward(function, arrays, options), time_backward(function, run)
 anomaly_checker: Any = None   # has check_forward(function, output), check_backward(function, grads)
 backward_observers: list = []  # callables (function, grad) called as each node's grad is ready
 

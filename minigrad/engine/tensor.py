@@ -175,11 +175,35 @@ class Tensor:
         hook_list.append(hook)
         return RemovableHandle(hook_list, hook)
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False) -> None:
-        """Compute gradients of this tensor with respect to the leaves that require grad."""
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate gradients of this tensor into `.grad` of the leaves that require grad
+        (or of `inputs` only). `create_graph=True` records the gradients as ops, so they can
+        be differentiated again; `retain_graph` defaults to `create_graph`."""
         from .backward import run_backward
 
-        run_backward(self, gradient, retain_graph)
+        if retain_graph is None:
+            retain_graph = create_graph
+        if create_graph:
+            import warnings
+
+            warnings.warn(
+                "Using backward() with create_graph=True will create a reference cycle between "
+                "the parameter and its gradient which can cause a memory leak. We recommend "
+                "using autograd.grad when creating the graph to avoid this. If you have to use "
+                "this function, make sure to reset the .grad fields of your parameters to None "
+                "after use to break the cycle and avoid the leak.", UserWarning, stacklevel=2)
+        if inputs is not None:
+            inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+            if not inputs:
+                raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+            for tensor in inputs:
+                if not isinstance(tensor, Tensor):
+                    raise TypeError(f"backward: inputs must be Tensors, got "
+                                    f"{type(tensor).__name__}")
+                if not tensor.requires_grad:
+                    raise RuntimeError("One of the differentiated Tensors does not require grad")
+        run_backward((self,), (gradient,), retain_graph, create_graph, inputs)
 
     def __getstate__(self) -> dict:
         """Copies and pickles own their data: a deep-copied view is not a view (as in

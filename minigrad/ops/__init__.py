@@ -4,12 +4,26 @@ Each family module declares three tables:
   TENSOR_METHODS  name -> function attached to Tensor (operators included: "__add__", ...)
   FUNCTIONAL      name -> function exposed in `minigrad.nn.functional`
   TOPLEVEL        name -> function exposed as `minigrad.<name>`
+and may add to the namespaces backward formulas run against (see `ops/namespace.py`):
+  NUMPY_XP        name -> function on NumPy arrays (an ordinary backward)
+  GRAPH_XP        name -> the same function as differentiable ops (`create_graph=True`)
 """
 
 from __future__ import annotations
 
 from ..engine import Tensor
-from . import activation_loss, cast, conv_pool, elementwise, inplace, matmul, movement, reduce
+from ..engine import namespace as _engine_namespace
+from . import (
+    activation_loss,
+    cast,
+    conv_pool,
+    elementwise,
+    inplace,
+    matmul,
+    movement,
+    namespace,
+    reduce,
+)
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace)
 
@@ -20,3 +34,5 @@ for _family in FAMILIES:
         setattr(Tensor, _name, _function)
     FUNCTIONAL.update(_family.FUNCTIONAL)
     TOPLEVEL.update(_family.TOPLEVEL)
+
+_engine_namespace.register(*namespace.build(FAMILIES))

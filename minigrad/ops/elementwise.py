@@ -80,9 +80,9 @@ class Add(Function):
         self.a_shape, self.b_shape = a.shape, b.shape
         return a + b
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grad_a = unbroadcast(grad, self.a_shape) if self.needs_input_grad[0] else None
-        grad_b = unbroadcast(grad, self.b_shape) if self.needs_input_grad[1] else None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        grad_a = xp.sum_to(grad, self.a_shape) if self.needs_input_grad[0] else None
+        grad_b = xp.sum_to(grad, self.b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -93,9 +93,9 @@ class Sub(Function):
         self.a_shape, self.b_shape = a.shape, b.shape
         return a - b
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grad_a = unbroadcast(grad, self.a_shape) if self.needs_input_grad[0] else None
-        grad_b = unbroadcast(-grad, self.b_shape) if self.needs_input_grad[1] else None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        grad_a = xp.sum_to(grad, self.a_shape) if self.needs_input_grad[0] else None
+        grad_b = xp.sum_to(-grad, self.b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -103,12 +103,12 @@ class Mul(Function):
     """a * b with NumPy broadcasting."""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a, self.b = a, b
+        self.save(a, b)
         return a * b
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grad_a = unbroadcast(grad * self.b, self.a.shape) if self.needs_input_grad[0] else None
-        grad_b = unbroadcast(grad * self.a, self.b.shape) if self.needs_input_grad[1] else None
+    def backward(self, xp: Any, grad: Any, a: Any, b: Any) -> tuple:
+        grad_a = xp.sum_to(grad * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = xp.sum_to(grad * a, b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -118,16 +118,17 @@ class Div(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             out = a / b
-        self.a_shape, self.b, self.out = a.shape, b, out
+        self.a_shape = a.shape
+        self.save(b, out)
         return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, b: Any, out: Any) -> tuple:
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.needs_input_grad[0]:
-                grad_a = unbroadcast(grad / self.b, self.a_shape)
+                grad_a = xp.sum_to(grad / b, self.a_shape)
             if self.needs_input_grad[1]:
-                grad_b = unbroadcast(-grad * self.out / self.b, self.b.shape)
+                grad_b = xp.sum_to(-grad * out / b, b.shape)
         return grad_a, grad_b
 
 
@@ -246,7 +247,7 @@ class Neg(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return -x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return -grad
 
 
@@ -255,11 +256,12 @@ class Exp(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            self.out = np.exp(x)
-        return self.out
+            out = np.exp(x)
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * self.out
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
+        return grad * out
 
 
 class Expm1(Function):
@@ -387,11 +389,12 @@ class Tanh(Function):
     """tanh(x); d/dx = 1 - out ** 2."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.tanh(x)
-        return self.out
+        out = np.tanh(x)
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * (1 - self.out * self.out)
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
+        return grad * (1 - out * out)
 
 
 class Sigmoid(Function):

@@ -1,4 +1,4 @@
-"""Tools to trust a gradient: `gradcheck`, `check_op` and hypothesis strategies
+"""Tools to trust a gradient: `gradcheck`, `gradgradcheck`, `check_op` and hypothesis strategies
 (`minigrad.testing.strategies`).
 
 `strategies` and `check_op` need hypothesis (the `test` extra); `gradcheck` needs nothing
@@ -15,6 +15,7 @@ from .gradcheck import (
     gradcheck,
     numerical_gradient,
 )
+from .gradgradcheck import gradgradcheck
 
 try:
     from .check_op import CheckOpError, OpCase, check_op
@@ -39,5 +40,6 @@ __all__ = [
     "check_op",
     "default_tolerances",
     "gradcheck",
+    "gradgradcheck",
     "numerical_gradient",
 ]
