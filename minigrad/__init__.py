@@ -38,6 +38,7 @@ globals().update(_ops.TOPLEVEL)
 from . import (
                        autograd,
                        data,
+                       func,
                        models,
                        nn,
                        optim,
@@ -56,7 +57,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "Tensor", "arange", "as_tensor", "autograd", "bool", "bool_", "data", "double",
     "empty", "empty_like", "enable_grad", "eye", "float", "float16", "float32", "float64",
-    "from_numpy", "full", "full_like", "get_rng_state", "int8", "int16", "int32", "int64",
+    "from_numpy", "func", "full", "full_like", "get_rng_state", "int8", "int16", "int32", "int64",
     "is_grad_enabled", "linspace", "load", "long", "manual_seed", "models", "nn", "no_grad",
     "ones", "ones_like", "optim", "profile", "rand", "randint", "randn", "save",
     "set_grad_enabled", "set_rng_state", "summary", "tensor", "uint8", "zeros", "zeros_like",

@@ -248,7 +248,13 @@ def _backward_once(function: Function, grad: Any, xp: Any) -> tuple:
         return result
     if not isinstance(result, tuple):
         result = (result,)
-    return tuple(None if value is None else _once_differentiable_tensor(function, value)
+    # the stand-in node links to the op's inputs and to the incoming gradient, so any pass
+    # that differentiates through this gradient reaches it and raises
+    grad_edge = None
+    if isinstance(grad, Tensor) and grad.requires_grad:
+        grad_edge = grad.grad_fn if grad.grad_fn is not None else grad
+    edges = function.next_edges + (grad_edge,)
+    return tuple(None if value is None else _once_differentiable_tensor(function, value, edges)
                  for value in result)
 
 
@@ -263,14 +269,14 @@ class _OnceDifferentiable(Function):
                            f"differentiable)")
 
 
-def _once_differentiable_tensor(function: Function, array: Any) -> Tensor:
+def _once_differentiable_tensor(function: Function, array: Any, edges: tuple) -> Tensor:
     from .tensor import Tensor
 
     tensor = Tensor._from_op(np.asarray(array), requires_grad=True)
     node = _OnceDifferentiable()
     node.op_name = function.name
-    node.next_edges = ()
-    node.needs_input_grad = ()
+    node.next_edges = edges
+    node.needs_input_grad = tuple(edge is not None for edge in edges)
     node.output_hooks = []
     node.output_shape, node.output_dtype = tensor.shape, tensor.dtype
     node.oldest_step = hooks.optimizer_steps
