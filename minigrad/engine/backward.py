@@ -12,15 +12,13 @@ some `inputs` are asked for, nodes that cannot reach them are skipped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import grad_mode, hooks, namespace
 from .function import Function, refresh_view
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor
 
 __all__ = ["run_backward"]
 
@@ -129,8 +127,6 @@ def _wanted(inputs: tuple) -> tuple[set, set]:
 
 def _seed_gradient(root: Tensor, gradient: Any, index: int, graph: bool) -> Any:
     """The gradient of root with respect to itself: 1 for scalars, else the user's."""
-    from .tensor import Tensor
-
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
@@ -150,28 +146,29 @@ def _seed_gradient(root: Tensor, gradient: Any, index: int, graph: bool) -> Any:
 def _plan(starts: list, wanted: tuple[set, set] | None) -> tuple[dict, set | None]:
     """Consumer counts per node, and (when only some inputs are wanted) the nodes that can
     reach one of them; the others are skipped by the walk."""
-    order: list[Function] = []
-    seen: set[int] = set()
+    pending: dict[int, int] = {id(node): 0 for node in starts}
+    order: list[Function] = list(starts)
     stack = list(starts)
-    for node in starts:
-        seen.add(id(node))
     while stack:
         function = stack.pop()
-        order.append(function)
-        for edge in function.next_edges:
-            if isinstance(edge, Function) and id(edge) not in seen:
-                seen.add(id(edge))
-                stack.append(edge)
-    needed = None
-    if wanted is not None:
-        needed = _reaching(order, wanted)
-    pending = {id(function): 0 for function in order}
-    for function in order:
-        if needed is not None and id(function) not in needed:
-            continue
         for edge in function.next_edges:
             if isinstance(edge, Function):
-                pending[id(edge)] += 1
+                key = id(edge)
+                if key in pending:
+                    pending[key] += 1
+                else:
+                    pending[key] = 1
+                    order.append(edge)
+                    stack.append(edge)
+    if wanted is None:
+        return pending, None
+    needed = _reaching(order, wanted)
+    pending = {id(function): 0 for function in order}
+    for function in order:
+        if id(function) in needed:
+            for edge in function.next_edges:
+                if isinstance(edge, Function):
+                    pending[id(edge)] += 1
     return pending, needed
 
 
@@ -210,13 +207,14 @@ def _reaching(order: list, wanted: tuple[set, set]) -> set:
 def _call_backward(function: Function, grad: Any, xp: Any) -> tuple:
     """Run one node's backward formula and return one gradient (or None) per input."""
     profiler = hooks.active_profiler
-    if function._has_legacy_backward() or (function.once_differentiable and xp.graph):
+    graph = xp.graph
+    if function._has_legacy_backward() or (graph and function.once_differentiable):
         if profiler is None:
             result = _backward_once(function, grad, xp)
         else:
             result = profiler.time_backward(function, lambda: _backward_once(function, grad, xp))
     else:
-        saved = function.saved_values(xp.graph)
+        saved = function.saved_values(True) if graph else function.__dict__.get("saved", ())
         if profiler is None:
             result = function.backward(xp, grad, *saved)
         else:
@@ -226,7 +224,7 @@ def _call_backward(function: Function, grad: Any, xp: Any) -> tuple:
     if len(result) != len(function.next_edges):
         raise RuntimeError(f"{function.name}.backward returned {len(result)} gradients for "
                            f"{len(function.next_edges)} inputs")
-    if xp.graph:
+    if graph:
         result = tuple(_as_graph_tensor(grad) for grad in result)
     _check_gradients(function, result)
     if hooks.anomaly_checker is not None:
@@ -237,8 +235,6 @@ def _call_backward(function: Function, grad: Any, xp: Any) -> tuple:
 def _backward_once(function: Function, grad: Any, xp: Any) -> tuple:
     """Backward of an op that works on arrays only; in a graph its gradients carry a node
     that raises PyTorch's error if anything differentiates through them."""
-    from .tensor import Tensor
-
     array = grad.data if isinstance(grad, Tensor) else grad
     if function._has_legacy_backward():
         result = function.backward(array)
@@ -270,8 +266,6 @@ class _OnceDifferentiable(Function):
 
 
 def _once_differentiable_tensor(function: Function, array: Any, edges: tuple) -> Tensor:
-    from .tensor import Tensor
-
     tensor = Tensor._from_op(np.asarray(array), requires_grad=True)
     node = _OnceDifferentiable()
     node.op_name = function.name
@@ -286,8 +280,6 @@ def _once_differentiable_tensor(function: Function, array: Any, edges: tuple) ->
 
 def _as_graph_tensor(value: Any) -> Any:
     """A gradient of a graph pass as a Tensor (a formula may return a constant array)."""
-    from .tensor import Tensor
-
     if value is None or isinstance(value, Tensor):
         return value
     return Tensor._from_op(np.asarray(value))
@@ -313,8 +305,6 @@ def _run_hooks(hook_list: list, grad: Any, graph: bool) -> Any:
     """Call tensor hooks in order; a hook may return a replacement gradient."""
     if not hook_list:
         return grad
-    from .tensor import Tensor
-
     for hook in list(hook_list):
         replaced = hook(grad if graph else Tensor._from_op(grad))
         if replaced is not None:
@@ -333,8 +323,6 @@ def _accumulate_leaves(leaf_grads: Any, graph: bool) -> None:
 
 def _accumulate(tensor: Tensor, grad: Any, graph: bool) -> None:
     """`.grad` += grad: a fresh array (no aliasing), or in a graph pass the recorded sum."""
-    from .tensor import Tensor
-
     if graph:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:

@@ -47,7 +47,6 @@ _ENGINE_ATTRIBUTES = frozenset({
 })
 
 _OUTPUT = object()  # marks a saved array that is the op's own output
-_legacy_classes: dict = {}  # class -> True when its backward still has the old (self, grad) form
 
 
 class Function:
@@ -107,10 +106,11 @@ class Function:
     @classmethod
     def _has_legacy_backward(cls) -> bool:
         """Transitional: True for an op still written as `backward(self, grad)`."""
-        legacy = _legacy_classes.get(cls)
+        legacy = cls.__dict__.get("_legacy_backward")
         if legacy is None:
             names = cls.backward.__code__.co_varnames
-            legacy = _legacy_classes[cls] = len(names) < 2 or names[1] != "xp"
+            legacy = len(names) < 2 or names[1] != "xp"
+            cls._legacy_backward = legacy
         return legacy
 
     @property
