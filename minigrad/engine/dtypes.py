@@ -84,12 +84,25 @@ def _scalar_category(value: Any) -> int:
     raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")
 
 
+# Python scalar types that never change a float tensor's dtype in `tensor op scalar`
+_PLAIN = frozenset({int, float})
+
+
 def result_type(*operands: Any) -> np.dtype:
     """The dtype PyTorch gives `a op b` for Tensors and Python scalars.
 
     Dimensioned tensors take priority over zero-dim tensors, which take priority over Python
     scalars, within the highest category (bool < integer < float) present.
     """
+    if len(operands) == 2:  # the common cases first: same-dtype tensors, tensor with scalar
+        first, second = operands
+        first_dtype = getattr(first, "dtype", None)
+        if first_dtype is not None and first_dtype == getattr(second, "dtype", None) \
+                and hasattr(first, "ndim") and hasattr(second, "ndim"):
+            return first_dtype
+        if first_dtype is not None and first_dtype.kind == "f" and type(second) in _PLAIN \
+                and hasattr(first, "ndim"):
+            return first_dtype
     groups: list[list[np.dtype]] = [[], [], []]  # dimensioned, zero-dim, scalar
     categories = []
     for operand in operands:

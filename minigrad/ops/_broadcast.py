@@ -25,6 +25,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def broadcast_shapes(where: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The broadcast shape, or PyTorch's RuntimeError naming `where` and the shapes."""
+    if len(shapes) == 2 and shapes[0] == shapes[1]:
+        return tuple(shapes[0])
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:

@@ -26,6 +26,11 @@ def promote(*values: Any) -> list[Tensor]:
     """Tensors of the common dtype PyTorch would compute `values` in (casts are recorded)."""
     from .cast import cast
 
+    if len(values) == 2:  # fast path: two tensors of one dtype need nothing
+        first, second = values
+        if type(first) is Tensor and type(second) is Tensor and first.data.dtype == \
+                second.data.dtype:
+            return [first, second]
     operands = [Tensor._from_op(value) if isinstance(value, np.ndarray) else value
                 for value in values]
     target = dtypes.result_type(*operands)
