@@ -10,7 +10,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 
 pytest.importorskip("tensorboardX")
-from minigrad.utils.tensorboard import (  # noqa: E402 - after the optional import check
+from minigrad.utils.tensorboard import (
     SummaryWriter,
     log_epoch,
     read_events,

@@ -151,7 +151,7 @@ class SummaryWriter:
         for writer in self._runs.values():
             writer.close()
 
-    def __enter__(self) -> SummaryWriter:
+    def __enter__(self) -> SummaryWriter:  # noqa: PYI034 - no typing_extensions needed
         return self
 
     def __exit__(self, *exc_info: object) -> None:
