@@ -873,3 +873,27 @@ def test_cli_train_mode_and_bad_collapse(tmp_path):
     assert "Traceback" not in single.stderr
     bad = run_cli("lenet5", "--collapse", "-1", "-o", str(target))
     assert bad.returncode == 2 and "--collapse" in bad.stderr
+
+
+class MaskedScores(nn.Module):
+    """A user module that reads a buffer (a causal mask) as a constant."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+        self.register_buffer("mask", mg.tensor(np.tril(np.ones((4, 4), dtype=np.float32))))
+
+    def forward(self, x):
+        return self.proj(x) * self.mask[:2]
+
+
+def test_a_modules_buffer_is_drawn_by_name_in_its_box_or_hidden_when_collapsed():
+    model = nn.Sequential(MaskedScores(), nn.ReLU())
+    out = model(mg.randn(2, 4))
+    svg = render(draw_graph(out, model))
+    mask = node_named(svg, "0.mask")
+    assert labels(svg)[mask] == ["0.mask", "(4, 4) float32"]         # a slice keeps the name
+    assert inside(svg, mask, "cluster_0") and not inside(svg, mask, "cluster_0.proj")
+    collapsed = labels(render(draw_graph(out, model, collapse_modules=True)))
+    assert sorted(label[0] for label in collapsed.values()) == [
+        "0 (MaskedScores)", "1 (ReLU)", "input", "output"]
