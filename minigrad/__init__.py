@@ -25,7 +25,9 @@ from .engine import (
                        Tensor,
                        enable_grad,
                        get_rng_state,
+                       inference_mode,
                        is_grad_enabled,
+                       is_inference_mode_enabled,
                        manual_seed,
                        no_grad,
                        set_grad_enabled,
@@ -42,6 +44,7 @@ from . import (
                        models,
                        nn,
                        optim,
+                       utils,
 )
 from .profiler import profile
 from .serialization import load, save
@@ -57,9 +60,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "Tensor", "arange", "as_tensor", "autograd", "bool", "bool_", "data", "double",
     "empty", "empty_like", "enable_grad", "eye", "float", "float16", "float32", "float64",
-    "from_numpy", "func", "full", "full_like", "get_rng_state", "int8", "int16", "int32", "int64",
-    "is_grad_enabled", "linspace", "load", "long", "manual_seed", "models", "nn", "no_grad",
+    "from_numpy", "func", "full", "full_like", "get_rng_state", "inference_mode", "int8",
+    "int16", "int32", "int64", "is_grad_enabled", "is_inference_mode_enabled", "linspace",
+    "load", "long", "manual_seed", "models", "nn", "no_grad",
     "ones", "ones_like", "optim", "profile", "rand", "randint", "randn", "save",
-    "set_grad_enabled", "set_rng_state", "summary", "tensor", "uint8", "zeros", "zeros_like",
+    "set_grad_enabled", "set_rng_state", "summary", "tensor", "uint8", "utils", "zeros",
+    "zeros_like",
 ]
 __all__ += sorted(set(_ops.TOPLEVEL) - set(__all__))  # noqa: PLE0605 - op names

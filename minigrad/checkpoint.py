@@ -8,6 +8,7 @@ the data order after resuming is the order an uninterrupted run would have used.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from .engine import Tensor, get_rng_state, set_rng_state
 from .nn import Module
+from .optim import Optimizer
 from .serialization import load, save
 
 __all__ = ["load_checkpoint", "save_checkpoint"]
@@ -24,6 +26,12 @@ def save_checkpoint(path: str | Path, model: Module, optimizer: Any = None,
                     scheduler: Any = None, epoch: int = 0,
                     extra: dict | None = None) -> None:
     """Write everything needed to continue training exactly where it stopped."""
+    _check_arguments("save_checkpoint", path, model, optimizer, scheduler)
+    if not isinstance(epoch, (int, np.integer)) or isinstance(epoch, bool):
+        raise TypeError(f"save_checkpoint: epoch must be an int, got {type(epoch).__name__}")
+    if extra is not None and not isinstance(extra, dict):
+        raise TypeError(f"save_checkpoint: extra must be a dict or None, "
+                        f"got {type(extra).__name__}")
     state: dict[str, Any] = {"model": model.state_dict(), "epoch": int(epoch),
                              "rng_state": get_rng_state()}
     if optimizer is not None:
@@ -44,6 +52,7 @@ def load_checkpoint(path: str | Path, model: Module, optimizer: Any = None,
     or scheduler state of another setup, a bad RNG state), it raises and the model,
     optimizer, scheduler and RNG are as they were.
     """
+    _check_arguments("load_checkpoint", path, model, optimizer, scheduler)
     state = load(path)
     if not isinstance(state.get("model"), dict):
         raise ValueError(f"load_checkpoint: {path} is not a training checkpoint: it has no "
@@ -70,6 +79,28 @@ def load_checkpoint(path: str | Path, model: Module, optimizer: Any = None,
         set_rng_state(rng_backup)
         raise
     return state
+
+
+def _check_arguments(where: str, path: Any, model: Any, optimizer: Any, scheduler: Any) -> None:
+    """TypeError, before any file is touched, for an argument of the wrong kind (most often
+    path and model swapped)."""
+    order = f"{where}(path, model, optimizer=None, scheduler=None, ...)"
+    if not isinstance(path, (str, os.PathLike)):
+        hint = " (path and model swapped?)" if isinstance(path, Module) else ""
+        raise TypeError(f"{where}: path must be a str or os.PathLike, got "
+                        f"{type(path).__name__}{hint}; the order is {order}")
+    if not isinstance(model, Module):
+        raise TypeError(f"{where}: model must be a minigrad.nn.Module, got "
+                        f"{type(model).__name__}; the order is {order}")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{where}: optimizer must be a minigrad.optim.Optimizer or None, got "
+                        f"{type(optimizer).__name__}; the order is {order}")
+    if scheduler is not None and (isinstance(scheduler, (Module, Optimizer))
+                                  or not callable(getattr(scheduler, "state_dict", None))
+                                  or not callable(getattr(scheduler, "load_state_dict", None))):
+        raise TypeError(f"{where}: scheduler must be an lr scheduler (with state_dict and "
+                        f"load_state_dict) or None, got {type(scheduler).__name__}; the order "
+                        f"is {order}")
 
 
 def _check_float_weights(path: str | Path, model: Module, saved: dict) -> None:

@@ -253,3 +253,93 @@ def test_the_example_custom_op_runs_and_its_tests_pass(capsys):
     printed = capsys.readouterr().out
     assert "test_softplus_float32: passed" in printed
     assert "SoftplusBackward" in printed
+
+
+# ---- friction for custom ops -------------------------------------------------------------
+class BroadcastingMul(autograd.Function):
+    """x * y with broadcasting, its backward written with sum_to_size."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return (grad * y).sum_to_size(x.shape), (grad * x).sum_to_size(y.shape)
+
+
+class WrongBroadcastingMul(BroadcastingMul):
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return (grad * y * 1.1).sum_to_size(x.shape), (grad * x).sum_to_size(y.shape)
+
+
+class EngineScale(Function):
+    def forward(self, x, y, *, factor=2.0):
+        return x * y * factor
+
+    def backward(self, grad):
+        return None, None
+
+
+def test_apply_of_a_function_gives_its_input_count_from_forward():
+    @QUICK
+    @check_op(BroadcastingMul.apply, np.multiply, shapes="broadcastable")
+    def test_mul(case):
+        assert len(case.arrays) == 2
+        assert case.grads[0].shape == case.arrays[0].shape
+
+    test_mul()
+    from minigrad.testing.check_op import _OpSpec
+
+    for fn in (BroadcastingMul.apply, EngineScale.apply, lambda a, b, c=1: a):
+        spec = _OpSpec(fn, None, "broadcastable", np.dtype(np.float64), None, None, {})
+        assert spec._arity() == 2
+    with pytest.raises(ValueError, match="cannot tell how many inputs"):
+        _OpSpec(lambda *args: args[0], None, "broadcastable", np.dtype(np.float64), None, None,
+                {})
+
+
+def test_failures_show_the_message_before_any_check_op_internals(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_broken.py").write_text(
+        "import numpy as np\n"
+        "from minigrad.testing import check_op, gradcheck\n"
+        "import minigrad as mg\n"
+        "from tests_support import WrongBroadcastingMul\n"
+        "test_op = check_op(WrongBroadcastingMul.apply, np.multiply, shapes='broadcastable')\n"
+        "def test_gradcheck():\n"
+        "    gradcheck(WrongBroadcastingMul.apply, [mg.tensor([1.0, 2.0]), mg.tensor(3.0)])\n")
+    (tmp_path / "tests_support.py").write_text(
+        "import minigrad as mg\n"
+        "from minigrad import autograd\n"
+        "class WrongBroadcastingMul(autograd.Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx, x, y):\n"
+        "        ctx.save_for_backward(x, y)\n"
+        "        return x * y\n"
+        "    @staticmethod\n"
+        "    def backward(ctx, grad):\n"
+        "        x, y = ctx.saved_tensors\n"
+        "        return (grad * y * 1.1).sum_to_size(x.shape), (grad * x).sum_to_size(y.shape)\n")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_broken.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        env={"PYTHONPATH": f"{root}:{tmp_path}", "PATH": "/usr/bin:/bin",
+             "OPENBLAS_NUM_THREADS": "1"})
+    output = result.stdout
+    assert result.returncode == 1, output
+    for test, message in (("test_op", "CheckOpError: check_op(WrongBroadcastingMul.apply)"),
+                          ("test_gradcheck", "GradcheckError: gradcheck: gradient of input 0")):
+        section = output.split(f"_ {test} _", 1)[1]
+        before = section.split(message, 1)[0]
+        assert message in section
+        assert "def _check_example" not in before and "def _compare" not in before
+        assert "def _fail" not in before and "raise GradcheckError" not in before
+        assert len(before.splitlines()) < 12, before

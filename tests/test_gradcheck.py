@@ -203,3 +203,20 @@ def test_old_positional_signature_and_integer_outputs():
         gradcheck(lambda t: t.argmax(), [x])
     with pytest.raises(TypeError, match="no default tolerances"):
         default_tolerances(np.int64)
+
+
+def test_kinks_report_the_ops_own_slopes_per_output_element():
+    (kink,) = gradcheck(F.relu, [mg.tensor([-1.0, 0.0, 2.0])]).kinks
+    assert kink.outputs == ((0, (1,), 0.0, 1.0),)                  # relu: 0 left, 1 right
+    text = str(kink)
+    assert "output[1] has slope 0 from the left, 1 from the right" in text
+    assert "projection sum(w * output)" in text and "random weights" in text
+    kinks = gradcheck(mg.abs, [mg.tensor([[0.0, 1.0], [-2.0, 0.0]])]).kinks
+    assert [kink.outputs for kink in kinks] == [
+        ((0, (0, 0), pytest.approx(-1.0), pytest.approx(1.0)),),
+        ((0, (1, 1), pytest.approx(-1.0), pytest.approx(1.0)),)]
+    # a reduction to one number: the output element has no index
+    (first, _) = gradcheck(lambda t: t.max(), [mg.tensor([1.0, 3.0, 3.0])]).kinks
+    assert first.outputs == ((0, (), 0.0, pytest.approx(1.0)),)
+    with pytest.raises(GradcheckError, match=r"output\[1\] has slope 0 from the left, 1 from"):
+        gradcheck(F.relu, [mg.tensor([-1.0, 0.0, 2.0])], kinks="error")

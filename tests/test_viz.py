@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn
 from minigrad.engine import Function, hooks
 from minigrad.viz import draw_graph, record_grads, style
 
@@ -162,6 +164,13 @@ def node_named(svg: ET.Element, first_line: str) -> str:
     matches = [name for name, lines in labels(svg).items() if lines and lines[0] == first_line]
     assert len(matches) == 1, (first_line, matches)
     return matches[0]
+
+
+def legend_range(svg: ET.Element) -> tuple[float, float]:
+    """The ends of the colour scale, read from the legend's decade rows ("1e-03")."""
+    exponents = [int(text[2:]) for text in labels(svg)["legend"]
+                 if re.fullmatch(r"1e[+-]\d+", text)]
+    return 10.0 ** min(exponents), 10.0 ** max(exponents)
 
 
 def edges(svg: ET.Element) -> list[tuple[str, str]]:
@@ -337,7 +346,8 @@ def test_show_grads_colours_large_and_vanishing_gradients_differently():
     with record_grads() as grads:
         loss.backward()
     svg = render(draw_graph(loss, show_grads=True, grads=grads,
-                            names={"big": big, "small": small}))
+                            names={"big": big, "small": small},
+                            grad_range=style.DEFAULT_GRAD_RANGE))
     nodes, lines = groups(svg, "node"), labels(svg)
     big_node, small_node = node_named(svg, "big"), node_named(svg, "small")
     assert "vanishing" in lines[small_node] and "vanishing" not in lines[big_node]
@@ -375,15 +385,22 @@ def test_nan_gradient_is_marked():
     assert _fill(nodes[poison]) != style.STATUS_COLORS["NaN"]
 
 
-def test_show_grads_without_recorder_colours_leaves_only():
+def test_show_grads_without_recorder_colours_leaves_and_says_how_to_record():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     loss = Total.apply(Scale.apply(x, factor=2.0))
     loss.backward()
-    svg = render(draw_graph(loss, show_grads=True, names={"x": x}))
+    with pytest.warns(UserWarning, match="record_grads"):
+        svg = render(draw_graph(loss, show_grads=True, names={"x": x}))
     nodes, lines = groups(svg, "node"), labels(svg)
-    assert lines[node_named(svg, "x")][-1] == "grad 2.83e+00"
+    x_node = node_named(svg, "x")
+    assert lines[x_node][-1] == "grad 2.83e+00"
+    assert _fill(nodes[x_node]) == style.scale_color(2.83, (1.0, 10.0))  # scale fitted to x
     scale = node_named(svg, "scale factor=2")
-    assert lines[scale][-1] == "no grad" and _fill(nodes[scale]) == style.NO_GRAD_COLOR
+    assert lines[scale] == ["scale factor=2", "(2,)"]                   # no "no grad" claim
+    assert _fill(nodes[scale]) == style.KIND_COLORS["op"]
+    legend = " ".join(lines["legend"])
+    assert "1e+00" in legend and "1e+01" in legend and "1e-08" not in legend
+    assert "activation gradients not recorded" in legend and "record_grads" in legend
 
 
 # ---- a big graph ---------------------------------------------------------------------------
@@ -406,8 +423,6 @@ def test_chain_of_10000_ops_is_drawn_and_rendered(capsys):
 
 
 # ---- modules -------------------------------------------------------------------------------
-nn = pytest.importorskip("minigrad.nn")
-F = pytest.importorskip("minigrad.nn.functional")
 
 
 class SharedActivation(nn.Module):
@@ -456,7 +471,7 @@ def test_without_model_clusters_use_class_names():
     # parameters are still named, relative to the outermost module that ran
     weight = node_named(svg, "body.0.weight")
     assert inside(svg, weight, "cluster_SharedActivation.Sequential.Linear")
-    assert not inside(svg, node_named(svg, "constant"), "cluster_SharedActivation")
+    assert not inside(svg, node_named(svg, "input"), "cluster_SharedActivation")
 
 
 def test_cluster_modules_off_draws_no_boxes():
@@ -524,7 +539,7 @@ def test_frozen_parameters_and_buffers_are_named_constants():
     frozen = node_named(svg, "0.weight")
     assert groups(svg, "node")[frozen].find(f"{SVG}ellipse").get("stroke-dasharray")
     assert labels(svg)[frozen] == ["0.weight", "(2, 3) float32"]
-    assert labels(svg)[node_named(svg, "tensor")] == ["tensor", "(5, 3) float32"]
+    assert labels(svg)[node_named(svg, "input")] == ["input", "(5, 3) float32"]
 
 
 # ---- the command line ----------------------------------------------------------------------
@@ -640,7 +655,7 @@ def test_lenet5_show_grads_colours_every_layer():
         node = node_named(svg, name)
         expected = style.grad_norm(parameter.grad.data)
         assert lines[node][2] == f"grad {expected:.2e}"
-        assert _fill(nodes[node]) == style.scale_color(expected)
+        assert _fill(nodes[node]) == style.scale_color(expected, legend_range(svg))
     ops = [name for name in lines if name.startswith("op")]
     assert all(lines[name][-1].startswith("grad ") for name in ops)   # every activation
     assert lines[node_named(svg, "images")] == ["images", "(2, 1, 28, 28) float32"]
@@ -690,3 +705,195 @@ def test_digraph_renders_inline_and_saves_svg_png_pdf(tmp_path):
     for file_format, start in magic.items():
         path = graph.render(tmp_path / "small", format=file_format)
         assert Path(path).read_bytes().startswith(start)
+
+
+# ---- readable pictures of real models -------------------------------------------------------
+def conv_bn_net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(144, 10))
+
+
+def test_inputs_and_targets_are_named_by_default():
+    model = conv_bn_net()
+    images, targets = mg.randn(16, 1, 8, 8), mg.randint(0, 10, (16,))
+    svg = render(draw_graph(F.cross_entropy(model(images), targets), model))
+    lines = labels(svg)
+    assert lines[node_named(svg, "input")] == ["input", "(16, 1, 8, 8) float32"]
+    assert lines[node_named(svg, "target")] == ["target", "(16,) int64"]
+    assert not any(label[0] == "constant" for label in lines.values())
+    assert not any(inside(svg, node_named(svg, name), f"cluster_{index}")
+                   for name in ("input", "target") for index in range(5))
+    # a user's name still wins
+    named = labels(render(draw_graph(model(images), model, names={"images": images})))
+    assert ["images", "(16, 1, 8, 8) float32"] in named.values()
+    assert not any(label[0] == "input" for label in named.values())
+
+
+def test_python_numbers_are_folded_into_their_op():
+    x = mg.randn(3, 4, requires_grad=True)
+    y = ((1 - x * 2.0 + 1) / 3).sum()
+    lines = labels(render(draw_graph(y, names={"x": x})))
+    titles = sorted(label[0] for name, label in lines.items() if name.startswith("op"))
+    assert titles == ["add other=1", "div other=3", "mul other=2", "sub input=1",
+                      "sum dim=(0, 1) keepdim=False"]
+    assert "out0" in lines and len(lines) == 7                          # x, 5 ops, output
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_batchnorm_is_one_node_with_its_buffers_named_in_its_box(training):
+    model = conv_bn_net().train(training)
+    images = mg.randn(16, 1, 8, 8)
+    svg = render(draw_graph(model(images), model))
+    lines = labels(svg)
+    in_box = [name for name in lines if inside(svg, name, "cluster_1")]
+    mode = "train" if training else "eval"
+    assert sorted(lines[name][0] for name in in_box) == [
+        "1.bias", "1.running_mean", "1.running_var", "1.weight", f"batchnorm2d ({mode})"]
+    batchnorm = node_named(svg, f"batchnorm2d ({mode})")
+    assert lines[batchnorm] == [f"batchnorm2d ({mode})", "(16, 4, 6, 6)"]
+    assert not any(label[0] == "constant" for label in lines.values())
+    arrows = edges(svg)
+    for buffer in ("1.running_mean", "1.running_var"):
+        node = node_named(svg, buffer)
+        expected = (batchnorm, node) if training else (node, batchnorm)  # updated / read
+        assert expected in arrows
+    if training:
+        updates = [group for group in groups(svg, "edge").values() if "update" in _texts(group)]
+        assert len(updates) == 2
+    unfused = labels(render(draw_graph(model(images), model, fuse_layers=False)))
+    assert len(unfused) > len(lines) + 5                                   # the raw ops
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_resnet18_collapsed_to_its_children_stays_small(training):
+    from minigrad.models import ResNet18
+
+    mg.manual_seed(0)
+    model = ResNet18(num_classes=10).train(training)
+    images = mg.randn(2, 3, 32, 32)
+    svg = render(draw_graph(model(images), model, collapse_modules=True))
+    lines = labels(svg)
+    assert len(lines) < 30
+    assert not any(label[0] == "constant" for label in lines.values())
+    assert lines[node_named(svg, "bn1 (BatchNorm2d)")] == ["bn1 (BatchNorm2d)",
+                                                           "(2, 64, 16, 16)", "128 params"]
+    assert lines[node_named(svg, "input")] == ["input", "(2, 3, 32, 32) float32"]
+    expanded = labels(render(draw_graph(model(images), model)))
+    assert not any(label[0] == "constant" for label in expanded.values())
+    assert sum(1 for label in expanded.values() if label[0] == "bn1.running_var") == 1
+
+
+def test_a_big_graph_is_collapsed_by_default_and_says_how_to_expand():
+    layers = []
+    for _ in range(80):
+        layers += [nn.Linear(4, 4), nn.ReLU()]
+    model = nn.Sequential(*layers)
+    out = model(mg.randn(2, 4))
+    svg = render(draw_graph(out, model))
+    lines = labels(svg)
+    assert len(lines) == 162                                       # input, 160 modules, output
+    assert lines[node_named(svg, "0 (Linear)")] == ["0 (Linear)", "(2, 4)", "20 params"]
+    title = " ".join(text for text in _texts(svg) if "collapse" in text)
+    assert "collapse_modules=False" in title and "--collapse 0" in title
+    expanded = labels(render(draw_graph(out, model, collapse_modules=False)))
+    assert len(expanded) == 80 * 4 + 2
+    small = render(draw_graph(model[:4](mg.randn(2, 4)), model))
+    assert not any("collapse" in text for text in _texts(small))
+
+
+def test_colour_scale_is_fitted_to_the_gradients_present():
+    model = nn.Sequential(nn.Linear(4, 3))
+    loss = model(mg.randn(8, 4)).sum() * 3e-4
+    with record_grads() as grads:
+        loss.backward()
+    svg = render(draw_graph(loss, model, show_grads=True, grads=grads))
+    norms = [style.grad_norm(parameter.grad.data) for parameter in model.parameters()]
+    norms += [1.0, 3e-4, 3e-4 * np.sqrt(24)]                       # loss, sum, linear
+    low, high = legend_range(svg)
+    assert low == 10.0 ** np.floor(np.log10(min(norms)))
+    assert high == 10.0 ** np.ceil(np.log10(max(norms)))
+    assert high / low <= 1e6                                       # not the 1e-8..1e2 default
+    weight = groups(svg, "node")[node_named(svg, "0.weight")]
+    assert _fill(weight) == style.scale_color(norms[0], (low, high))
+    fills = {_fill(group) for name, group in groups(svg, "node").items() if name != "legend"}
+    assert len(fills) >= 3                                         # not everything one green
+
+
+def test_collapsed_module_is_coloured_by_its_parameters_gradient_norm():
+    model = SharedActivation()
+    loss = model(mg.randn(2, 4)).sum()
+    loss.backward()
+    with pytest.warns(UserWarning, match="record_grads"):
+        svg = render(draw_graph(loss, model, collapse_modules=True, show_grads=True))
+    head = model.head
+    expected = float(np.sqrt(style.grad_norm(head.weight.grad.data) ** 2
+                             + style.grad_norm(head.bias.grad.data) ** 2))
+    node = node_named(svg, "head (Linear)")
+    assert labels(svg)[node][-1] == f"params grad {expected:.2e}"
+    assert _fill(groups(svg, "node")[node]) == style.scale_color(expected, legend_range(svg))
+    relu = labels(svg)[node_named(svg, "act (ReLU)")]
+    assert relu == ["act (ReLU)", "(2, 8)"]                        # no params, no activations
+
+
+def test_labels_have_room_inside_their_borders():
+    model = conv_bn_net()
+    svg = render(draw_graph(model(mg.randn(2, 1, 8, 8)), model))
+    for name, group in groups(svg, "node").items():
+        x0, y0, x1, y1 = _box(group)
+        ys = [float(text.get("y")) for text in group.iter(f"{SVG}text")]
+        assert min(ys) - y0 >= 12 and y1 - max(ys) >= 4, name       # text baselines inside
+        assert x1 - x0 >= 50, name
+
+
+@pytest.mark.parametrize("spec", ["lenet5:1,1,28,28", "simplecnn:1,1,28,28",
+                                  "resnet18:1,3,32,32", "vgg11:1,3,32,32",
+                                  "alexnet:1,3,64,64"])
+def test_cli_draws_every_builtin_model_at_batch_1_in_eval_mode(tmp_path, spec):
+    name, size = spec.split(":")
+    target = tmp_path / f"{name}.svg"
+    result = run_cli(name, "--input-size", size, "-o", str(target), "--grads")
+    assert result.returncode == 0, result.stderr
+    svg = ET.parse(target).getroot()
+    lines = labels(svg)
+    assert lines[node_named(svg, "input")][1] == f"({size.replace(',', ', ')}) float32"
+    assert not any(label[0] == "constant" for label in lines.values())
+    if name == "resnet18":
+        assert "batchnorm2d (eval)" in [label[0] for label in lines.values()]
+
+
+def test_cli_train_mode_and_bad_collapse(tmp_path):
+    target = tmp_path / "r.svg"
+    result = run_cli("resnet18", "--input-size", "2,3,32,32", "-o", str(target), "--train",
+                     "--collapse", "2")
+    assert result.returncode == 0, result.stderr
+    assert "batchnorm2d (train)" not in target.read_text()         # collapsed at depth 2
+    assert "layer1.0 (BasicBlock)" in target.read_text()
+    single = run_cli("resnet18", "--input-size", "1,3,32,32", "-o", str(target), "--train")
+    assert single.returncode == 2 and "value per channel" in single.stderr
+    assert "Traceback" not in single.stderr
+    bad = run_cli("lenet5", "--collapse", "-1", "-o", str(target))
+    assert bad.returncode == 2 and "--collapse" in bad.stderr
+
+
+class MaskedScores(nn.Module):
+    """A user module that reads a buffer (a causal mask) as a constant."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+        self.register_buffer("mask", mg.tensor(np.tril(np.ones((4, 4), dtype=np.float32))))
+
+    def forward(self, x):
+        return self.proj(x) * self.mask[:2]
+
+
+def test_a_modules_buffer_is_drawn_by_name_in_its_box_or_hidden_when_collapsed():
+    model = nn.Sequential(MaskedScores(), nn.ReLU())
+    out = model(mg.randn(2, 4))
+    svg = render(draw_graph(out, model))
+    mask = node_named(svg, "0.mask")
+    assert labels(svg)[mask] == ["0.mask", "(4, 4) float32"]         # a slice keeps the name
+    assert inside(svg, mask, "cluster_0") and not inside(svg, mask, "cluster_0.proj")
+    collapsed = labels(render(draw_graph(out, model, collapse_modules=True)))
+    assert sorted(label[0] for label in collapsed.values()) == [
+        "0 (MaskedScores)", "1 (ReLU)", "input", "output"]

@@ -5,7 +5,7 @@
     for images, labels in DataLoader(train, batch_size=64, shuffle=True):
         ...  # images (64, 1, 8, 8) float32, labels (64,) int64
 
-Shuffling draws from minigrad's global generator unless the loader gets `generator=` or
+`minigrad.utils.data` is this module under PyTorch's path. Shuffling draws from minigrad's global generator unless the loader gets `generator=` or
 `seed=`, so `minigrad.manual_seed(0)` makes a whole run repeat (see `loader.py`).
 """
 
@@ -15,6 +15,8 @@ from .fashion_mnist import FashionMNIST
 from .idx import read_idx, write_idx
 from .loader import DataLoader, default_collate
 from .mnist import MNIST
+from .workers import WorkerInfo, get_worker_info
 
 __all__ = ["MNIST", "DataLoader", "Dataset", "FashionMNIST", "Subset", "TensorDataset",
-           "default_collate", "load_digits", "random_split", "read_idx", "write_idx"]
+           "WorkerInfo", "default_collate", "get_worker_info", "load_digits", "random_split",
+           "read_idx", "write_idx"]

@@ -6,7 +6,14 @@ Imports nothing else from minigrad and knows no op by name.
 from . import dtypes, hooks
 from .context import current_module, module_scope
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .random import default_generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, normalize_dim
 
@@ -19,7 +26,9 @@ __all__ = [
     "enable_grad",
     "get_rng_state",
     "hooks",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "manual_seed",
     "module_scope",
     "no_grad",

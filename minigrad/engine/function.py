@@ -43,7 +43,7 @@ __all__ = ["Function"]
 _ENGINE_ATTRIBUTES = frozenset({
     "next_edges", "needs_input_grad", "options", "modules", "output_hooks", "released",
     "saved_versions", "output_version", "output_shape", "output_dtype", "created_at",
-    "oldest_step",
+    "oldest_step", "constant_inputs",
 })
 
 _OUTPUT = object()  # marks a saved array that is the op's own output
@@ -179,6 +179,13 @@ class Function:
         saved = self.__dict__.get("saved")
         if saved:
             self.saved_sources = _saved_sources(saved, inputs, output.data)
+        # (shape, dtype, value of a 0-d one) of each input that needs no gradient, for
+        # pictures: a constant's array is not kept, but its name, shape or value is drawn
+        self.constant_inputs = tuple(
+            None if tensor is None or needed
+            else (tensor.data.shape, tensor.data.dtype,
+                  tensor.data.item() if tensor.data.ndim == 0 else None)
+            for tensor, needed in zip(inputs, self.needs_input_grad))
         self.modules = context.current_module()
         self.output_hooks: list[Callable] = []
         self.output_shape = output.data.shape

@@ -1,4 +1,4 @@
-"""Switches for recording the graph: `no_grad`, `enable_grad`, as in PyTorch.
+"""Switches for recording the graph: `no_grad`, `enable_grad`, `inference_mode`, as in PyTorch.
 
 Both work as context managers and as decorators. The state is per thread.
 """
@@ -10,7 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
+           "no_grad", "set_grad_enabled"]
 
 _state = threading.local()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,6 +75,50 @@ class set_grad_enabled(_GradMode):
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()`."""
+    return getattr(_state, "inference", False)
+
+
+class inference_mode(_GradMode):
+    """`no_grad` for running a trained model, as PyTorch's: nothing inside records a graph.
+
+    Works as `with mg.inference_mode():`, `@mg.inference_mode()` and `@mg.inference_mode`;
+    `inference_mode(False)` changes nothing (for code that switches it with a flag). PyTorch
+    also forbids using the results in autograd later; here they are plain tensors that
+    require no grad, as after `no_grad`.
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, bool):  # bare @mg.inference_mode
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self._previous = is_grad_enabled()
+        self._previous_inference = is_inference_mode_enabled()
+        if self.mode:
+            _set(False)
+            _state.inference = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set(self._previous)
+        _state.inference = self._previous_inference
+
+    def __call__(self, function: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
                 return function(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

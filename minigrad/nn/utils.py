@@ -1,4 +1,5 @@
-"""Helpers around layers: output-size arithmetic and gradient clipping (PyTorch's names)."""
+"""Helpers around layers: output-size arithmetic, gradient clipping, parameters as one
+vector (PyTorch's names)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from ..engine import Tensor, dtypes
+from ..ops.movement import cat
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "conv2d_output_shape"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "conv2d_output_shape", "parameters_to_vector",
+           "vector_to_parameters"]
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
@@ -112,3 +115,45 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
             continue
         np.clip(grad.data, -clip_value, clip_value, out=grad.data)
         grad._version[0] += 1
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and joined into one 1-D tensor (differentiable, a copy).
+
+    Shape: params of n_1, n_2, ... elements -> (n_1 + n_2 + ...,).
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    tensors = list(parameters)
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"parameters_to_vector: expected Tensors, got "
+                            f"{type(tensor).__name__} at position {position}")
+    if not tensors:
+        raise RuntimeError("parameters_to_vector: expected a non-empty list of Tensors")
+    return cat([tensor.reshape(-1) for tensor in tensors])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D `vec` into each parameter, in place (no graph).
+
+    Checks the length first, so a vector of the wrong size changes nothing.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected minigrad.Tensor, but got: {type(vec).__name__}")
+    if vec.ndim != 1:
+        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    tensors = list(parameters)
+    total = sum(tensor.data.size for tensor in tensors)
+    if total != vec.shape[0]:
+        raise ValueError(f"vector_to_parameters: vec has {vec.shape[0]} elements, the "
+                         f"parameters {total} (shapes {[tuple(t.shape) for t in tensors]})")
+    offset = 0
+    for tensor in tensors:
+        size = tensor.data.size
+        np.copyto(tensor.data, vec.data[offset:offset + size].reshape(tensor.shape),
+                  casting="unsafe")
+        tensor._version[0] += 1
+        offset += size

@@ -23,7 +23,7 @@ from .elementwise import maximum, minimum
 
 __all__ = [
     "amax", "amin", "argmax", "argmin", "logsumexp", "max", "mean", "min", "prod", "std", "sum",
-    "var",
+    "sum_to_size", "var",
 ]
 
 Dim = int | tuple[int, ...] | list[int] | None
@@ -450,11 +450,37 @@ def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     return LogSumExp.apply(input, dim=axes, keepdim=bool(keepdim))
 
 
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """Sum `input` down to `size`, which must broadcast to input's shape: the gradient rule of
+    broadcasting, for custom ops (`grad.sum_to_size(x.shape)`). Takes sizes or one tuple;
+    returns `input` itself when the shapes are equal, as PyTorch does.
+
+    Shape: (*lead, *S) -> size, summing the leading dims and where size has 1 and S not.
+    """
+    _check_tensor("sum_to_size", input)
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    if not all(isinstance(length, (int, np.integer)) and not isinstance(length, bool)
+               for length in size):
+        raise TypeError(f"sum_to_size(): size must be ints or one tuple of ints, got {size!r}")
+    size = tuple(int(length) for length in size)
+    shape = tuple(input.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(length not in (1, full) for length, full in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if size == shape:
+        return input
+    axes = tuple(range(lead)) + tuple(lead + axis for axis, length in enumerate(size)
+                                      if length == 1 and shape[lead + axis] != 1)
+    summed = sum(input, dim=axes, keepdim=True) if axes else input
+    return summed.reshape(size)
+
+
 _REDUCTIONS = {
     "sum": sum, "mean": mean, "prod": prod, "max": max, "min": min, "amax": amax,
     "amin": amin, "argmax": argmax, "argmin": argmin, "var": var, "std": std,
     "logsumexp": logsumexp,
 }
-TENSOR_METHODS = dict(_REDUCTIONS)
+TENSOR_METHODS = dict(_REDUCTIONS, sum_to_size=sum_to_size)
 FUNCTIONAL: dict = {}
 TOPLEVEL = dict(_REDUCTIONS)

@@ -121,6 +121,7 @@ def _op_test(spec: _OpSpec, extra: Callable[..., Any] | None, name: str,
     """A plain function pytest collects; called with a function it decorates that one."""
 
     def op_test(*decorated: Any) -> Any:
+        __tracebackhide__ = True  # pytest shows the message, not these frames
         if decorated:
             if extra is not None or len(decorated) != 1 or not callable(decorated[0]):
                 raise TypeError("check_op(...) decorates one test function")
@@ -142,6 +143,7 @@ def _hypothesis_test(spec: _OpSpec, extra: Callable[..., Any] | None) -> Callabl
 
     @given(st.data())
     def property_test(data: Any) -> None:
+        __tracebackhide__ = True  # pytest shows the message, not these frames
         shapes = spec.draw_shapes(data)
         drawn = tuple(data.draw(array_strategy(shape, dtype=spec.dtype, **spec.elements_for(
             index, len(shapes))), label=f"input {index}") for index, shape in enumerate(shapes))
@@ -200,11 +202,9 @@ class _OpSpec:
                         f"'broadcastable', got {type(shapes).__name__}")
 
     def _arity(self) -> int:
-        """How many tensors fn takes: its positional parameters without defaults."""
-        try:
-            parameters = inspect.signature(self.fn).parameters.values()
-        except (TypeError, ValueError):
-            parameters = []
+        """How many tensors fn takes: its positional parameters without defaults; for a
+        Function's `.apply(*args)`, those of its `forward` after `ctx` (or `self`)."""
+        parameters = _positional_signature(self.fn)
         count = sum(1 for parameter in parameters
                     if parameter.kind in (parameter.POSITIONAL_ONLY,
                                           parameter.POSITIONAL_OR_KEYWORD)
@@ -236,6 +236,22 @@ class _OpSpec:
         return st.just(value)
 
 
+def _positional_signature(fn: Any) -> list[inspect.Parameter]:
+    """fn's parameters, or for `SomeFunction.apply` those of `SomeFunction.forward` without
+    its first (ctx for mg.autograd.Function, self for an engine Function)."""
+    owner = getattr(fn, "__self__", None)
+    forward = getattr(owner, "forward", None) if isinstance(owner, type) else None
+    if getattr(fn, "__name__", None) == "apply" and callable(forward):
+        try:
+            return list(inspect.signature(forward).parameters.values())[1:]
+        except (TypeError, ValueError):
+            return []
+    try:
+        return list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+
+
 def _as_shape_tuple(shapes: Any) -> tuple[tuple[int, ...], ...]:
     """((2, 3), (3,)) as is; a single shape (2, 3) as ((2, 3),)."""
     shapes = tuple(shapes)
@@ -254,11 +270,13 @@ def _name_of(fn: Any) -> str:
 
 # ---- one example ------------------------------------------------------------------------
 def _fail(spec: _OpSpec, message: str) -> None:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     raise CheckOpError(f"check_op({spec.name}): {message}")
 
 
 def _check_example(spec: _OpSpec, drawn: tuple[np.ndarray, ...],
                    kwargs: dict[str, Any]) -> OpCase:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     tensors = [Tensor(array, requires_grad=True) for array in drawn]
     output = spec.fn(*tensors, **kwargs)
     if not isinstance(output, Tensor):
@@ -279,6 +297,7 @@ def _check_example(spec: _OpSpec, drawn: tuple[np.ndarray, ...],
 
 def _check_unchanged(spec: _OpSpec, tensors: list[Tensor], drawn: tuple[np.ndarray, ...],
                      stage: str) -> None:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     for index, (tensor, array) in enumerate(zip(tensors, drawn)):
         if not np.array_equal(tensor.data, array, equal_nan=True):
             _fail(spec, f"{stage} changed input {index} in place")
@@ -286,6 +305,7 @@ def _check_unchanged(spec: _OpSpec, tensors: list[Tensor], drawn: tuple[np.ndarr
 
 def _check_forward(spec: _OpSpec, actual: np.ndarray, drawn: tuple[np.ndarray, ...],
                    kwargs: dict[str, Any]) -> None:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     expected = np.asarray(spec.reference(*[array.astype(np.float64) for array in drawn],
                                          **kwargs))
     if actual.shape != expected.shape:
@@ -302,6 +322,7 @@ def _check_forward(spec: _OpSpec, actual: np.ndarray, drawn: tuple[np.ndarray, .
 def _backward(spec: _OpSpec, output: Tensor, tensors: list[Tensor],
               weights: np.ndarray) -> tuple[np.ndarray, ...]:
     """Backpropagate `weights`; check each gradient's shape, dtype and memory."""
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     if output.grad_fn is None:
         _fail(spec, "the output has no grad_fn: fn recorded no graph for inputs that "
                     "require grad")
@@ -331,6 +352,7 @@ def _check_node_aliasing(spec: _OpSpec, drawn: tuple[np.ndarray, ...],
                          kwargs: dict[str, Any], weights: np.ndarray) -> None:
     """Call the output node's backward directly (the engine copies leaf gradients, which
     would hide it): its gradients must not alias the inputs, and `grad` stays untouched."""
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     tensors = [Tensor(array, requires_grad=True) for array in drawn]
     node = spec.fn(*tensors, **kwargs).grad_fn
     upstream = weights.astype(spec.dtype)
@@ -352,6 +374,7 @@ def _check_node_aliasing(spec: _OpSpec, drawn: tuple[np.ndarray, ...],
 
 # ---- gradient values --------------------------------------------------------------------
 def _check_gradient_values(spec: _OpSpec, case: OpCase) -> None:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     arrays64 = [array.astype(np.float64) for array in case.arrays]
     use_complex = spec.analytic
     if use_complex is None:

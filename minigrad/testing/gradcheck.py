@@ -13,7 +13,7 @@ one-sided derivatives.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ _TOLERANCES = {
     np.dtype(np.float16): (1e-2, 5e-2, 5e-2),
 }
 _KINK_RULES = ("subgradient", "left", "right", "mean", "error")
+_KINKS_DESCRIBED = 20  # kinks whose per-output slopes are measured (two more calls of fn each)
 
 
 class GradcheckError(AssertionError):
@@ -48,8 +49,12 @@ class GradcheckError(AssertionError):
 class Kink:
     """A point where `fn` is not differentiable in one input element.
 
-    left and right are the one-sided derivatives (of the randomly projected output) along
-    that element; analytic is what backward gave there.
+    The check runs on one number, the projection sum(w * output) with fixed random weights w,
+    so `left`, `right` (the one-sided derivatives along that element) and `analytic` (what
+    backward gave there) are derivatives of that projection, scaled by the random weights:
+    compare them with each other, not with the op's own slope. `outputs` has the op's own
+    one-sided slopes, per output element that has a kink there: (output, element, left,
+    right), output being the position of the output tensor (0 for a single output).
     """
 
     input: int
@@ -57,10 +62,21 @@ class Kink:
     left: float
     right: float
     analytic: float
+    outputs: tuple[tuple[int, tuple[int, ...], float, float], ...] = field(
+        default=(), compare=False)
 
     def __str__(self) -> str:
-        return (f"input {self.input} element {self.index}: left derivative {self.left:.6g}, "
-                f"right derivative {self.right:.6g}, analytic {self.analytic:.6g}")
+        slopes = "; ".join(_slope_text(*each) for each in self.outputs)
+        own = f"{slopes}. " if slopes else ""
+        return (f"input {self.input} element {self.index}: {own}On the checked projection "
+                f"sum(w * output), w fixed random weights: left derivative {self.left:.6g}, "
+                f"right derivative {self.right:.6g}, backward gave {self.analytic:.6g}")
+
+
+def _slope_text(output: int, element: tuple[int, ...], left: float, right: float) -> str:
+    name = "output" if output == 0 else f"output {output}"
+    return (f"{name}{list(element) if element else ''} has slope {left:.6g} from the left, "
+            f"{right:.6g} from the right")
 
 
 class GradcheckResult:
@@ -154,6 +170,32 @@ def _differences(fn: Callable[..., Any], inputs: Sequence[Any], index: int,
     return _Differences(plus.reshape(shape), minus.reshape(shape), center, eps)
 
 
+def _output_slopes(fn: Callable[..., Any], inputs: Sequence[Any], index: int,
+                   element: tuple[int, ...], eps: float, atol: float, rtol: float,
+                   limit: int = 3) -> tuple[tuple[int, tuple[int, ...], float, float], ...]:
+    """The one-sided slopes of each output element along input `index` at `element`, for
+    the (at most `limit`) output elements whose left and right slopes differ."""
+    target = inputs[index].data
+    original = target[element]
+    with no_grad():
+        center = [tensor.data.astype(np.float64) for tensor in _float_outputs(fn(*inputs))]
+        target[element] = original + eps
+        plus = [tensor.data.astype(np.float64) for tensor in _float_outputs(fn(*inputs))]
+        target[element] = original - eps
+        minus = [tensor.data.astype(np.float64) for tensor in _float_outputs(fn(*inputs))]
+        target[element] = original
+    found = []
+    for output, (low, middle, high) in enumerate(zip(minus, center, plus)):
+        left, right = (middle - low) / eps, (high - middle) / eps
+        steepest = np.maximum(np.abs(left), np.abs(right))
+        for where in map(tuple, np.argwhere(np.abs(right - left) > atol + rtol * steepest)):
+            found.append((output, tuple(int(i) for i in where), float(left[where]),
+                          float(right[where])))
+            if len(found) == limit:
+                return tuple(found)
+    return tuple(found)
+
+
 def numerical_gradient(fn: Callable[..., Any], inputs: Sequence[Tensor], index: int,
                        projections: list[np.ndarray], eps: float) -> np.ndarray:
     """d(projected output)/d(inputs[index]) by central differences, as float64."""
@@ -191,6 +233,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float | None =
         >>> gradcheck(F.relu, [x]).kinks    # relu at exactly 0: reported, not failed
         (Kink(input=0, index=(1,), left=0.0, right=..., analytic=0.0),)
     """
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     if kinks not in _KINK_RULES:
         raise ValueError(f"gradcheck: kinks must be one of {_KINK_RULES}, got {kinks!r}")
     prepared = []
@@ -219,13 +262,20 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float | None =
             continue
         analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad.data
         differences = _differences(fn, prepared, index, projections, eps, center)
-        found += _compare(index, tensor.shape, analytic, differences, atol, rtol, kinks)
+        def slopes(where: tuple[int, ...], index: int = index) -> tuple:
+            return _output_slopes(fn, prepared, index, where, eps, atol, rtol)
+
+        found += _compare(index, tensor.shape, analytic, differences, atol, rtol, kinks,
+                          slopes)
     return GradcheckResult(found, dtype, eps, atol, rtol)
 
 
 def _compare(index: int, shape: tuple[int, ...], analytic: np.ndarray,
-             differences: _Differences, atol: float, rtol: float, rule: str) -> list[Kink]:
-    """Check one input's gradient element by element; return the kinks found."""
+             differences: _Differences, atol: float, rtol: float, rule: str,
+             slopes: Callable[[tuple[int, ...]], tuple]) -> list[Kink]:
+    """Check one input's gradient element by element; return the kinks found (with the op's
+    own one-sided slopes from `slopes(element)` for the first few)."""
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     left, right, central = differences.left, differences.right, differences.central
     steepest = np.maximum(np.abs(left), np.abs(right))
     # the one-sided slopes of a smooth fn differ by about eps * f'', far below this
@@ -248,15 +298,22 @@ def _compare(index: int, shape: tuple[int, ...], analytic: np.ndarray,
         if is_kink[where]:
             expected = ("between them (a subgradient)" if rule == "subgradient" else
                         "a differentiable point" if rule == "error" else f"the {rule} value")
+            own = "; ".join(_slope_text(*each) for each in slopes(where))
             raise GradcheckError(
                 f"gradcheck: gradient of input {index} (shape {shape}) at element {where}, "
-                f"a non-differentiable point (left derivative {left_value!r}, right "
-                f"derivative {right_value!r}): analytic {analytic_value!r}, expected "
+                f"a non-differentiable point ({own}). On the checked projection "
+                f"sum(w * output), w fixed random weights: left derivative {left_value!r}, "
+                f"right derivative {right_value!r}, analytic {analytic_value!r}, expected "
                 f"{expected} (atol={atol}, rtol={rtol}, kinks={rule!r})")
         raise GradcheckError(
             f"gradcheck: gradient of input {index} (shape {shape}) differs at element "
             f"{where}: analytic {analytic_value!r}, numeric {central_value!r} "
-            f"(atol={atol}, rtol={rtol})")
-    return [Kink(index, tuple(int(i) for i in where), float(left[where]),
-                 float(right[where]), float(analytic[where]))
-            for where in map(tuple, np.argwhere(is_kink))]
+            f"(derivatives of the checked projection sum(w * output), w fixed random "
+            f"weights; atol={atol}, rtol={rtol})")
+    kinks = []
+    for number, where in enumerate(map(tuple, np.argwhere(is_kink))):
+        where = tuple(int(i) for i in where)
+        own = slopes(where) if number < _KINKS_DESCRIBED else ()
+        kinks.append(Kink(index, where, float(left[where]), float(right[where]),
+                          float(analytic[where]), own))
+    return kinks

@@ -1,14 +1,16 @@
 """Draw a model's graph from the shell.
 
     python -m minigrad.viz lenet5 --input-size 1,1,28,28 -o lenet.svg [--grads] [--collapse]
+    python -m minigrad.viz resnet18 --input-size 1,3,32,32 -o resnet18.svg --collapse
     python -m minigrad.viz mypackage.nets:Net --input-size 8,3,32,32 -o net.pdf
 
 MODEL is a built-in model by its lower-case class name (`lenet5`, `simplecnn`, anything in
 `minigrad.models`) or `module:attr` for your own: a Module class, a Module instance, or a
 function returning one. A class or function that takes `in_channels` or `input_size` gets them
-from --input-size. The script runs one forward pass on random normal input (and with --grads a
-cross-entropy backward on random labels) and writes the picture; the format comes from the
-file's extension (svg, png, pdf; .gv or .dot writes the graphviz source).
+from --input-size. The script runs one forward pass on random normal input in eval mode (so
+BatchNorm uses its running statistics and a batch of 1 works; --train for training mode), with
+--grads a cross-entropy backward on random labels, and writes the picture; the format comes
+from the file's extension (svg, png, pdf; .gv or .dot writes the graphviz source).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import minigrad as mg
 from minigrad import nn
 
 from .grads import record_grads
-from .graph import draw_graph
+from .graph import AUTO_COLLAPSE_NODES, draw_graph
 
 FORMATS = ("svg", "png", "pdf", "gv", "dot")
 
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         size = _input_size(args.input_size)
+        if args.collapse is not None and args.collapse < 0:
+            raise ValueError(f"--collapse must be a depth >= 0, got {args.collapse}")
         model = _build_model(args.model, size)
     except (ValueError, TypeError, ImportError, AttributeError) as error:
         parser.error(f"{type(error).__name__}: {error}")
@@ -43,23 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"cannot tell the format of {output_path}: use one of "
                      f"{', '.join('.' + name for name in FORMATS)}")
 
+    model.train(args.train)
     mg.manual_seed(args.seed)
     inputs = mg.randn(*size)
-    names = {"input": inputs}
-    if args.grads:
-        with record_grads() as grads:
-            logits = model(inputs)
-            if logits.ndim != 2:
-                parser.error(f"--grads needs (batch, classes) logits, but the model returned "
-                             f"shape {tuple(logits.shape)}")
-            target = mg.randint(0, logits.shape[1], (logits.shape[0],))
-            result = nn.functional.cross_entropy(logits, target)
-            result.backward()
-        names["target"] = target
-        outputs: Any = {"loss": result}
-    else:
-        grads = None
-        outputs = {"output": model(inputs)}
+    try:
+        outputs, grads, names = _run(model, inputs, args.grads)
+    except (ValueError, RuntimeError) as error:
+        mode = "training" if args.train else "eval"
+        parser.error(f"the model failed on input {size} in {mode} mode: {error}")
 
     graph = draw_graph(outputs, model, show_grads=args.grads, grads=grads,
                        collapse_modules=args.collapse, max_depth=args.max_depth,
@@ -75,6 +70,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _run(model: nn.Module, inputs: mg.Tensor, with_grads: bool) -> tuple:
+    """One forward (and with `with_grads` a cross-entropy backward on random labels):
+    the outputs to draw, the recorded gradient norms and the names of inputs and labels."""
+    names = {"input": inputs}
+    if not with_grads:
+        return {"output": model(inputs)}, None, names
+    with record_grads() as grads:
+        logits = model(inputs)
+        if logits.ndim != 2:
+            raise ValueError(f"--grads needs (batch, classes) logits, but the model returned "
+                             f"shape {tuple(logits.shape)}")
+        target = mg.randint(0, logits.shape[1], (logits.shape[0],))
+        result = nn.functional.cross_entropy(logits, target)
+        result.backward()
+    names["target"] = target
+    return {"loss": result}, grads, names
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m minigrad.viz",
@@ -88,9 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--grads", action="store_true",
                         help="backward a cross-entropy loss on random labels and colour nodes "
                              "by gradient norm")
-    parser.add_argument("--collapse", nargs="?", type=int, const=1, default=0, metavar="DEPTH",
-                        help="draw each module at DEPTH below the model as one node "
-                             "(default depth 1: the model's children)")
+    parser.add_argument("--collapse", nargs="?", type=int, const=1, default=None,
+                        metavar="DEPTH",
+                        help="draw each module at DEPTH below the model as one node (DEPTH "
+                             "defaults to 1: the model's children; 0 expands everything). "
+                             "Without the option, graphs of more than "
+                             f"{AUTO_COLLAPSE_NODES} nodes are collapsed")
+    parser.add_argument("--train", action="store_true",
+                        help="run the model in training mode (default: eval mode)")
     parser.add_argument("--max-depth", type=int, default=None,
                         help="draw only ops this many ops away from the output")
     parser.add_argument("--no-clusters", action="store_true",

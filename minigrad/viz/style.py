@@ -18,6 +18,7 @@ __all__ = [
     "EXPLODING_NORM",
     "VANISHING_RATIO",
     "GradInfo",
+    "fit_grad_range",
     "format_options",
     "format_shape",
     "format_value",
@@ -243,11 +244,29 @@ def grad_lines(info: GradInfo | None) -> list[str]:
     return lines
 
 
-def legend_label(grad_range: tuple[float, float] = DEFAULT_GRAD_RANGE) -> str:
-    """An HTML-like graphviz label: the colour scale by decade, then the markers."""
+def fit_grad_range(norms: list[float]) -> tuple[float, float]:
+    """A colour scale over the norms present: from the decade below the smallest to the decade
+    above the largest (at least one decade wide); DEFAULT_GRAD_RANGE when there are none."""
+    finite = [norm for norm in norms if math.isfinite(norm) and norm > 0]
+    if not finite:
+        return DEFAULT_GRAD_RANGE
+    low = math.floor(math.log10(min(finite)))
+    high = math.ceil(math.log10(max(finite)))
+    if high <= low:
+        high = low + 1
+    return 10.0 ** low, 10.0 ** high
+
+
+def legend_label(grad_range: tuple[float, float] = DEFAULT_GRAD_RANGE,
+                 activations: bool = True) -> str:
+    """An HTML-like graphviz label: the colour scale (at most six steps over `grad_range`),
+    then the markers; without `activations` it says that ops carry no colour and why."""
     low, high = (math.log10(bound) for bound in grad_range)
-    step = max(1, round((high - low) / 5))
-    decades = list(range(math.ceil(low), math.floor(high) + 1, step))
+    first, last = math.ceil(low - 1e-9), math.floor(high + 1e-9)
+    step = max(1, math.ceil((last - first) / 5))
+    decades = list(range(first, last + 1, step))
+    if decades and decades[-1] != last:
+        decades.append(last)
     rows = ['<tr><td colspan="2"><b>gradient norm</b></td></tr>']
     for exponent in decades:
         fill = scale_color(10.0 ** exponent, grad_range)
@@ -256,9 +275,12 @@ def legend_label(grad_range: tuple[float, float] = DEFAULT_GRAD_RANGE) -> str:
                             f"vanishing (&lt; {VANISHING_RATIO:g} x tensor norm)"))
     rows.append(_legend_row(STATUS_COLORS["exploding"], f"exploding (&gt; {EXPLODING_NORM:g})"))
     rows.append(_legend_row(STATUS_COLORS["NaN"], "NaN / inf"))
-    rows.append(_legend_row(NO_GRAD_COLOR, "no grad recorded"))
+    rows.append(_legend_row(NO_GRAD_COLOR, "no grad"))
+    if not activations:
+        rows.append('<tr><td colspan="2" align="left">ops uncoloured: activation gradients '
+                    'not recorded<br align="left"/>(use minigrad.viz.record_grads)</td></tr>')
     table = "".join(rows)
-    return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">{table}</table>>'
+    return f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4">{table}</table>>'
 
 
 def _legend_row(fill: str, text: str) -> str:

@@ -354,3 +354,126 @@ def test_empty_dataset_gives_no_batches():
     empty = make_dataset(0)
     assert list(DataLoader(empty, batch_size=3, shuffle=True)) == []
     assert len(DataLoader(empty, batch_size=3)) == 0
+
+
+# ---- worker processes ------------------------------------------------------------------
+class WhoReads(Dataset):
+    """Each sample says which process read it and draws from minigrad's and Python's RNGs."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, index):
+        import os
+        import random
+
+        from minigrad.data import get_worker_info
+
+        info = get_worker_info()
+        worker = -1 if info is None else info.id
+        return np.array([index, worker, os.getpid(), random.random(), mg.rand(1).item()])
+
+
+class FailsAtFive(Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, index):
+        if index == 5:
+            raise KeyError(f"sample {index} is missing")
+        return np.float32(index)
+
+
+def test_workers_give_the_same_batches_in_the_same_order():
+    x = mg.arange(40).reshape(20, 2).float()
+    dataset = TensorDataset(x, mg.arange(20))
+    single = [[t.data.tolist() for t in batch]
+              for batch in DataLoader(dataset, batch_size=3, shuffle=True, seed=4)]
+    loader = DataLoader(dataset, batch_size=3, shuffle=True, seed=4, num_workers=2,
+                        pin_memory=True)
+    several = [[t.data.tolist() for t in batch] for batch in loader]
+    assert several == single and len(several) == 7
+    assert loader.prefetch_factor == 2 and loader.pin_memory is True
+    assert DataLoader(dataset).prefetch_factor is None
+
+
+def test_workers_are_processes_seeded_per_worker_and_per_run():
+    import os
+
+    def epoch(loader):
+        return np.concatenate([batch.data for batch in loader])
+
+    mg.manual_seed(0)
+    rows = epoch(DataLoader(WhoReads(), batch_size=2, num_workers=3))
+    assert rows[:, 0].tolist() == list(range(12))
+    assert rows[:, 1].tolist() == [0, 0, 1, 1, 2, 2] * 2              # batch i -> worker i % 3
+    pids = set(rows[:, 2].astype(int).tolist())
+    assert len(pids) == 3 and os.getpid() not in pids
+    first_of_each = rows[[0, 2, 4], 3:]                                # each worker's first draw
+    assert len({tuple(row) for row in first_of_each.tolist()}) == 3   # seeds differ by worker
+    mg.manual_seed(0)
+    again = epoch(DataLoader(WhoReads(), batch_size=2, num_workers=3))
+    assert np.array_equal(again[:, 3:], rows[:, 3:])                  # and repeat with the seed
+    mg.manual_seed(1)
+    other = epoch(DataLoader(WhoReads(), batch_size=2, num_workers=3))
+    assert not np.array_equal(other[:, 3:], rows[:, 3:])
+    in_main = epoch(DataLoader(WhoReads(), batch_size=2))
+    assert set(in_main[:, 1].tolist()) == {-1}
+
+
+def test_worker_init_fn_and_persistent_workers(tmp_path):
+    def init(worker_id):
+        from minigrad.data import get_worker_info
+
+        info = get_worker_info()
+        (tmp_path / f"init-{worker_id}-{info.num_workers}-{info.seed}").touch()
+
+    persistent = DataLoader(WhoReads(), batch_size=4, num_workers=2, worker_init_fn=init,
+                            persistent_workers=True, prefetch_factor=1)
+    pids = [set(np.concatenate([b.data for b in persistent])[:, 2].tolist()) for _ in range(3)]
+    assert pids[0] == pids[1] == pids[2]                               # the same processes
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert len(names) == 2 and names[0].startswith("init-0-2-")
+    seeds = [int(name.rsplit("-", 1)[1]) for name in names]
+    assert seeds[1] == seeds[0] + 1                                    # base_seed + worker id
+    fresh = DataLoader(WhoReads(), batch_size=4, num_workers=2)
+    first, second = (set(np.concatenate([b.data for b in fresh])[:, 2].tolist())
+                     for _ in range(2))
+    assert first.isdisjoint(second)                                    # new workers per epoch
+
+
+def test_a_worker_error_is_raised_in_the_main_process_with_its_traceback():
+    loader = DataLoader(FailsAtFive(), batch_size=2, num_workers=2)
+    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker process 0") as error:
+        list(loader)
+    assert "sample 5 is missing" in str(error.value) and "__getitem__" in str(error.value)
+    batches = []
+    for batch in DataLoader(FailsAtFive(), batch_size=2, num_workers=2):
+        batches.append(batch.data.tolist())
+        break                                                          # stopping early is fine
+    assert batches == [[0.0, 1.0]]
+
+
+@pytest.mark.parametrize(("options", "error", "match"), [
+    ({"num_workers": -1}, ValueError, "num_workers option should be non-negative"),
+    ({"prefetch_factor": 2}, ValueError, "prefetch_factor option could only be specified"),
+    ({"persistent_workers": True}, ValueError, "persistent_workers option needs num_workers"),
+    ({"timeout": -1}, ValueError, "timeout option should be non-negative"),
+    ({"num_workers": 1, "worker_init_fn": 3}, TypeError, "worker_init_fn must be callable"),
+])
+def test_worker_options_are_checked_like_pytorch(options, error, match):
+    with pytest.raises(error, match=match):
+        DataLoader(WhoReads(), **options)
+    torch = pytest.importorskip("torch")
+    if "worker_init_fn" not in options:
+        with pytest.raises(error):
+            torch.utils.data.DataLoader(list(range(4)), **options)
+
+
+def test_utils_data_is_the_data_module_under_pytorchs_path():
+    import minigrad.utils.data as utils_data
+    from minigrad.utils.data import DataLoader as AliasLoader
+    from minigrad.utils.data import get_worker_info
+
+    assert utils_data is mg.data and mg.utils.data is mg.data
+    assert AliasLoader is DataLoader and get_worker_info() is None

@@ -414,3 +414,37 @@ def test_integer_results_match_torch():
             theirs = call(torch.tensor(array))
             assert str(theirs.dtype) == f"torch.{mine.dtype}".replace("bool_", "bool")
             assert mine.tolist() == theirs.tolist()
+
+
+# ---- sum_to_size: broadcasting's gradient rule for custom ops --------------------------
+@given(st.data())
+def test_sum_to_size_matches_pytorch_and_its_gradient_checks(data):
+    from minigrad.testing.strategies import broadcastable_shapes
+
+    small, big = data.draw(broadcastable_shapes(count=2, max_dims=3, max_side=3))
+    full = np.broadcast_shapes(small, big)
+    x = data.draw(arrays(full))
+    result = mg.tensor(x).sum_to_size(small)
+    lead = len(full) - len(small)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(small)
+                                      if n == 1 and full[lead + i] != 1)
+    expected = x.sum(axis=axes, keepdims=True).reshape(small) if axes else x
+    assert result.shape == small and np.allclose(result.data, expected)
+    assert gradcheck(lambda t: t.sum_to_size(*small), [mg.tensor(x)])
+
+
+def test_sum_to_size_against_torch_and_its_errors():
+    torch = pytest.importorskip("torch")
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    for size in [(3, 1), (1, 3, 1), (4,), (2, 3, 4), (1, 1, 1), ()]:
+        ours = mg.tensor(x).sum_to_size(*size) if size else mg.tensor(x).sum_to_size(size)
+        theirs = torch.tensor(x).sum_to_size(size)
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == mg.float32
+        assert np.array_equal(ours.data, theirs.numpy())
+    same = mg.tensor(x)
+    assert same.sum_to_size(2, 3, 4) is same and same.sum_to_size((3, 1)).shape == (3, 1)
+    for bad in [(5,), (2, 3, 4, 1), (3, 2)]:
+        with pytest.raises(RuntimeError, match=r"is not expandable to size \{\[2, 3, 4\]\}"):
+            mg.tensor(x).sum_to_size(*bad)
+    with pytest.raises(TypeError, match="sum_to_size"):
+        mg.tensor(x).sum_to_size(2.5)
