@@ -148,11 +148,15 @@ class Function:
         result = Tensor._from_op(output, requires_grad=record)
         _mark_view(result, inputs, cls, options, grad_enabled)
         if record:
-            function._link(inputs, result)
+            function._link(inputs, result, output)
         return result
 
-    def _link(self, inputs: tuple, output: Tensor) -> None:
-        """Remember where gradients go: the producing Function or the leaf for each input."""
+    def _link(self, inputs: tuple, output: Tensor, raw_output: Any = None) -> None:
+        """Remember where gradients go: the producing Function or the leaf for each input.
+
+        `raw_output` is what forward returned (a NumPy scalar for some 0-d results, which
+        the output tensor holds as a new 0-d array): a saved value that is it is the output.
+        """
         edges = []
         oldest = steps = hooks.optimizer_steps
         for tensor, needed in zip(inputs, self.needs_input_grad):
@@ -178,7 +182,7 @@ class Function:
         self.output_version = (output._version, output._version[0], id(_root(output.data)))
         saved = self.__dict__.get("saved")
         if saved:
-            self.saved_sources = _saved_sources(saved, inputs, output.data)
+            self.saved_sources = _saved_sources(saved, inputs, output.data, raw_output)
         # (shape, dtype, value of a 0-d one) of each input that needs no gradient, for
         # pictures: a constant's array is not kept, but its name, shape or value is drawn
         self.constant_inputs = tuple(
@@ -246,12 +250,13 @@ class Function:
         self.released = True
 
 
-def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray) -> tuple:
+def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray,
+                   raw_output: Any = None) -> tuple:
     """For each saved array: the input tensor it is, `_OUTPUT`, or None (a constant)."""
     sources = []
     for array in saved:
         source = None
-        if array is output:
+        if array is output or (array is raw_output and array is not None):
             source = _OUTPUT
         else:
             for tensor in inputs:
