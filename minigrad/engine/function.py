@@ -143,6 +143,8 @@ class Function:
             output = function.forward(*arrays, **options)
         else:
             output = profiler.time_forward(function, arrays, options)
+        if type(output) is not np.ndarray:
+            output = _as_output_array(function, output)
         if hooks.anomaly_checker is not None:
             hooks.anomaly_checker.check_forward(function, output)
         result = Tensor._from_op(output, requires_grad=record)
@@ -237,6 +239,17 @@ class Function:
             if attribute not in _ENGINE_ATTRIBUTES:
                 delattr(self, attribute)
         self.released = True
+
+
+def _as_output_array(function: Function, output: Any) -> np.ndarray:
+    """A forward's result as an array: a ufunc on 0-d arrays returns a NumPy scalar. If
+    forward saved that scalar as its output, save the array instead, so a graph pass still
+    knows it is the output (and differentiates through it) rather than a constant."""
+    array = np.asarray(output)
+    saved = function.__dict__.get("saved")
+    if saved:
+        function.saved = tuple(array if item is output else item for item in saved)
+    return array
 
 
 def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray) -> tuple:

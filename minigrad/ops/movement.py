@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, normalize_dim
-from ._broadcast import unbroadcast
+from . import _select
 from ._convert import promote
+from ._select import along_axis_key
 
 __all__ = [
     "cat",
@@ -102,8 +103,8 @@ class Reshape(Function):
         self.input_shape = x.shape
         return x.reshape(shape)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad.reshape(self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.reshape(grad, self.input_shape)
 
 
 class View(Reshape):
@@ -220,8 +221,8 @@ class Permute(Function):
         self.dims = dims
         return x.transpose(dims)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad.transpose(np.argsort(self.dims))
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.transpose(grad, tuple(np.argsort(self.dims)))
 
 
 class Transpose(Permute):
@@ -283,8 +284,8 @@ class Expand(Function):
         self.input_shape = x.shape
         return np.broadcast_to(x, shape)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return unbroadcast(grad, self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.sum_to(grad, self.input_shape)
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
@@ -331,13 +332,13 @@ class Repeat(Function):
         self.input_shape = x.shape
         return np.tile(x, repeats)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         repeats = self.options["repeats"]
         shape = (1,) * (len(repeats) - len(self.input_shape)) + self.input_shape
         # view the grad as (r0, s0, r1, s1, ...) and sum over every r axis
         split = tuple(size for pair in zip(repeats, shape) for size in pair)
-        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
-        return summed.reshape(self.input_shape)
+        summed = xp.sum(xp.reshape(grad, split), axis=tuple(range(0, len(split), 2)))
+        return xp.reshape(summed, self.input_shape)
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
@@ -359,8 +360,8 @@ class Flip(Function):
     def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         return np.flip(x, dims).copy()   # a copy, as torch.flip makes
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return np.flip(grad, self.options["dims"])
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.flip(grad, self.options["dims"])
 
 
 def flip(input: Tensor, *axes: Any, dims: Any = None) -> Tensor:
@@ -380,7 +381,7 @@ class Contiguous(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return grad
 
 
@@ -390,7 +391,7 @@ class Clone(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return grad
 
 
@@ -444,15 +445,9 @@ class Index(Function):
         selected = x[self.basic]
         return selected if self.advanced is None else selected[self.advanced]
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        selected = input_grad[self.basic]  # a view: writing it writes input_grad
-        if self.advanced is None:
-            selected[...] = grad
-        elif self.accumulate:
-            np.add.at(selected, self.advanced, grad)
-        else:
-            selected[self.advanced] = grad
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        input_grad = xp.index_scatter(grad, self.input_shape, self.basic, self.advanced,
+                                      self.accumulate)
         return (input_grad,) + (None,) * self.array_count
 
 
@@ -604,8 +599,11 @@ class Cat(Function):
         self.offsets = np.cumsum([array.shape[dim] for array in arrays])[:-1].tolist()
         return np.concatenate(arrays, axis=dim)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        return tuple(np.split(grad, self.offsets, axis=self.options["dim"]))
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        lead = (slice(None),) * self.options["dim"]
+        bounds = zip([0] + self.offsets, self.offsets + [None])
+        return tuple(grad[lead + (slice(start, stop),)] if needed else None
+                     for (start, stop), needed in zip(bounds, self.needs_input_grad))
 
 
 class Stack(Function):
@@ -614,9 +612,10 @@ class Stack(Function):
     def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
         return np.stack(arrays, axis=dim)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         lead = (slice(None),) * self.options["dim"]
-        return tuple(grad[lead + (index,)] for index in range(grad.shape[self.options["dim"]]))
+        return tuple(grad[lead + (index,)] if needed else None
+                     for index, needed in enumerate(self.needs_input_grad))
 
 
 def _tensor_list(tensors: Any, where: str) -> list[Tensor]:
@@ -677,15 +676,16 @@ class ConstantPad(Function):
 
     def forward(self, x: np.ndarray, pad: tuple[int, ...], value: Any) -> np.ndarray:
         self.input_shape = x.shape
-        output_shape, self.source, self.target = _pad_windows(x.shape, pad)
+        output_shape, source, target = _pad_windows(x.shape, pad)
+        # Ellipsis keeps a 0-d selection a view, so the gradient can be written through it
+        self.source, self.target = source + (Ellipsis,), target + (Ellipsis,)
         output = np.full(output_shape, value, dtype=x.dtype)
         output[self.target] = x[self.source]
         return output
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        input_grad[self.source] = grad[self.target]
-        return input_grad
+    def backward(self, xp: Any, grad: Any) -> Any:
+        inner = xp.index_select(grad, self.target, None)
+        return xp.index_scatter(inner, self.input_shape, self.source, None, False)
 
 
 def _pad_windows(shape: tuple[int, ...], pad: tuple[int, ...]) -> tuple:
@@ -720,13 +720,13 @@ class IndexPad(Function):
             x = np.take(x, positions, axis=axis)
         return x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
+        # the adjoint of each gather: scatter-add back (edge elements were copied many times)
         for axis, positions, size in reversed(self.gathers):
             shape = list(grad.shape)
             shape[axis] = size
-            gathered = np.zeros(shape, dtype=grad.dtype)
-            np.add.at(gathered, (slice(None),) * axis + (positions,), grad)
-            grad = gathered
+            grad = xp.index_scatter(grad, tuple(shape), None,
+                                    (slice(None),) * axis + (positions,), True)
         return grad
 
 
@@ -819,31 +819,16 @@ def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
 
 
 # ---- gather and scatter_add ---------------------------------------------------------------
-def _scatter_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
-    """A full advanced-index key: position i of `index` -> (i0, ..., index[i], ..., in)."""
-    key = []
-    for other_axis, size in enumerate(index.shape):
-        if other_axis == axis:
-            key.append(index)
-        else:
-            shape = [1] * index.ndim
-            shape[other_axis] = size
-            key.append(np.arange(size).reshape(shape))
-    return tuple(key)
-
-
 class Gather(Function):
     """y[i][j][k] = x[index[i][j][k]][j][k] along `dim` (dim=0 here); index is an input."""
 
     def forward(self, x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
         self.input_shape = x.shape
-        self.key = _scatter_index(index, dim)
+        self.key = along_axis_key(index, dim)
         return x[self.key]
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        np.add.at(input_grad, self.key, grad)
-        return input_grad, None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.index_scatter(grad, self.input_shape, None, self.key, True), None
 
 
 class ScatterAdd(Function):
@@ -852,18 +837,18 @@ class ScatterAdd(Function):
     def forward(self, x: np.ndarray, index: np.ndarray, src: np.ndarray,
                 dim: int) -> np.ndarray:
         self.src_shape = src.shape
-        self.key = _scatter_index(index, dim)
+        self.key = along_axis_key(index, dim)
         self.window = tuple(slice(0, size) for size in index.shape)
         output = x.copy()
         np.add.at(output, self.key, src[self.window])
         return output
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         src_grad = None
         if self.needs_input_grad[2]:
-            src_grad = np.zeros(self.src_shape, dtype=grad.dtype)
-            src_grad[self.window] = grad[self.key]
-        return grad, None, src_grad
+            picked = xp.index_select(grad, None, self.key)
+            src_grad = xp.index_scatter(picked, self.src_shape, self.window, None, False)
+        return grad if self.needs_input_grad[0] else None, None, src_grad
 
 
 def _check_index(where: str, input: Tensor, dim: int, index: Any,
@@ -927,6 +912,17 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         flat = scatter_add(reshape(input, -1), 0, reshape(index, -1), reshape(src, -1))
         return reshape(flat, input.shape)
     return ScatterAdd.apply(input, index, src, dim=axis)
+
+
+# ---- backward namespace: this family's own functions (see ops/namespace.py) ---------------
+def _flip_graph(x: Any, axis: Any) -> Tensor:
+    x = x if isinstance(x, Tensor) else Tensor._from_op(np.asarray(x))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return Flip.apply(x, dims=axes)
+
+
+NUMPY_XP: dict[str, Any] = {"flip": np.flip, **_select.NUMPY_XP}
+GRAPH_XP: dict[str, Any] = {"flip": _flip_graph, **_select.GRAPH_XP}
 
 
 # ---- tables -------------------------------------------------------------------------------
