@@ -237,3 +237,23 @@ def test_first_order_gradients_stay_writable():
     (x.sum() * 2).backward()
     x.grad.data[...] = 0
     assert x.grad.sum().item() == 0
+
+
+def test_retained_gradient_of_a_sum_input_is_its_own_copy():
+    """retain_grad copies, as PyTorch's does: what flows past may be a read-only broadcast."""
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward()
+    y.grad.zero_()
+    assert y.grad.sum().item() == 0 and x.grad.tolist() == [[2.0] * 3] * 2
+
+
+def test_a_0d_output_stays_the_output_in_a_graph():
+    """std / logsumexp of everything return 0-d arrays (NumPy would give scalars): the second
+    pass must still see them as the op's output, not as constants."""
+    x = mg.tensor(np.array([[0.5, -1.0, 2.0]]), requires_grad=True)
+    for function in (lambda t: mg.std(t), lambda t: mg.logsumexp(t, (0, 1))):
+        out = function(x)
+        assert out.grad_fn.saved_sources[-1] is not None
+        assert gradgradcheck(function, [x])
