@@ -2,7 +2,9 @@
 
 `dim` is None (every dimension), an int or a tuple of ints, negative allowed, and `keepdim`
 keeps reduced dimensions with size 1, as in PyTorch. A reduction's backward broadcasts the
-output gradient back over the reduced dimensions.
+output gradient back over the reduced dimensions. Each backward is one formula against `xp`
+(CONTRIBUTING.md), so gradients of gradients work; values forward already computed
+(centered inputs, shifted exponentials) serve an ordinary backward as caches only.
 
 Tie rules follow PyTorch: `x.max()` and `amax` share the gradient evenly among tied
 maxima; `x.max(dim)` returns (values, indices) and sends the gradient only to the returned
@@ -18,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, dtypes, normalize_dim
+from . import elementwise
 from ._select import along_axis_key
 from .cast import cast
 from .elementwise import maximum, minimum
+from .movement import expand, unsqueeze
 
 __all__ = [
     "amax", "amin", "argmax", "argmin", "logsumexp", "max", "mean", "min", "prod", "std", "sum",
@@ -253,7 +257,6 @@ class PickAlongDim(Function):
         kept = _restore(xp, grad, (self.dim,), self.keepdim)
         key = along_axis_key(self.index, self.dim)
         return xp.index_scatter(kept, self.shape, None, key, False), None
-
 
 
 class MaxAlongDim(PickAlongDim):
@@ -506,24 +509,20 @@ def _centered_graph(x: Any, axes: tuple[int, ...], cache: Any = None) -> Tensor:
 
 
 def _softmax_of_logsumexp_graph(x: Any, logsumexp_kept: Any, cache: Any = None) -> Tensor:
-    from .elementwise import exp
-
-    return exp(_as_tensor(x) - logsumexp_kept)
+    return elementwise.exp(_as_tensor(x) - logsumexp_kept)
 
 
 def _product_of_others_graph(x: Any, axis: int) -> Tensor:
     """For each element, the product of the others along `axis`, as differentiable ops: a
     matrix along `axis` whose row i is x with a 1 at i, multiplied out by `Prod`. Exact with
     zeros at every order (each derivative is again a Prod); costs size(axis) times x."""
-    from .elementwise import where
-    from .movement import expand, unsqueeze
-
     x = _as_tensor(x)
     length = x.shape[axis]
     rows = expand(unsqueeze(x, axis), x.shape[:axis] + (length,) + x.shape[axis:])
     diagonal = np.eye(length, dtype=bool).reshape(
         (length, length) + (1,) * (x.ndim - axis - 1))
-    return Prod.apply(where(Tensor._from_op(diagonal), 1, rows), dim=axis + 1, keepdim=False)
+    matrix = elementwise.where(Tensor._from_op(diagonal), 1, rows)
+    return Prod.apply(matrix, dim=axis + 1, keepdim=False)
 
 
 NUMPY_XP: dict[str, Any] = {
