@@ -23,6 +23,16 @@ def _torch_pad(x, pad, mode, **options):
     return torch.nn.functional.pad(x, pad, mode=mode, **options)
 
 
+def _torch_tensor(values):
+    import torch
+
+    return torch.tensor(values)
+
+
+MASK = np.arange(12).reshape(3, 4) % 3 == 0
+INDEX = [[0, 0, 3], [1, 2, 1], [3, 3, 3]]
+
+
 # name -> (input shape, minigrad function, torch function); outputs may be tuples
 CASES = {
     "reshape": ((2, 3, 4), lambda x: x.reshape(4, -1), lambda x: x.reshape(4, -1)),
@@ -49,18 +59,15 @@ CASES = {
                            lambda x: x[[1, 1, 0], :, [0, 1, 0]]),
     "getitem_int_then_array": ((3, 4, 2), lambda x: x[0, [3, 3, 1]],
                                lambda x: x[0, [3, 3, 1]]),
-    "getitem_mask": ((3, 4), lambda x: x[np.arange(12).reshape(3, 4) % 3 == 0],
-                     lambda x: x[__import__("torch").tensor(np.arange(12).reshape(3, 4) % 3
-                                                            == 0)]),
+    "getitem_mask": ((3, 4), lambda x: x[MASK], lambda x: x[_torch_tensor(MASK)]),
     "split": ((5, 2), lambda x: x.split(2), lambda x: x.split(2)),
     "split_sizes": ((2, 5), lambda x: mg.split(x, [1, 4], dim=1),
                     lambda x: x.split([1, 4], dim=1)),
     "chunk": ((7, 2), lambda x: x.chunk(3), lambda x: x.chunk(3)),
     "unbind": ((3, 2), lambda x: x.unbind(1), lambda x: x.unbind(1)),
-    "gather": ((3, 4), lambda x: mg.gather(x, 1, mg.tensor([[0, 0, 3], [1, 2, 1], [3, 3, 3]])),
-               lambda x: x.gather(1, __import__("torch").tensor([[0, 0, 3], [1, 2, 1],
-                                                                  [3, 3, 3]]))),
-    "max_dim_then_gather": ((3, 4), lambda x: x[:, [1, 1, 2]], lambda x: x[:, [1, 1, 2]]),
+    "gather": ((3, 4), lambda x: mg.gather(x, 1, mg.tensor(INDEX)),
+               lambda x: x.gather(1, _torch_tensor(INDEX))),
+    "getitem_repeated_columns": ((3, 4), lambda x: x[:, [1, 1, 2]], lambda x: x[:, [1, 1, 2]]),
 }
 PADS = [((2, 3, 4), (1, 2, 0, 1), "constant"), ((2, 3), (-1, 2, 1, -1), "constant"),
         ((2, 3, 4), (3, 1, 2, 2), "reflect"), ((1, 2, 3, 4), (2, 5, 1, 0), "replicate"),
