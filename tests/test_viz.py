@@ -258,6 +258,7 @@ def test_op_label_from_options_and_label_method():
     assert style.format_value(np.arange(100).reshape(10, 10)) == "array(10, 10)"
     assert style.format_value(slice(1, None)) == "1:"
     assert style.format_value((1.5, mg.float32, None)) == "(1.5, float32, None)"
+    assert style.op_title(x[0, :, 1:].grad_fn) == "index key=(0, :, 1:)"  # slices: unhashable
 
 
 def test_several_outputs_by_name():

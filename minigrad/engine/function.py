@@ -143,20 +143,18 @@ class Function:
             output = function.forward(*arrays, **options)
         else:
             output = profiler.time_forward(function, arrays, options)
+        if type(output) is not np.ndarray:
+            output = _as_output_array(function, output)
         if hooks.anomaly_checker is not None:
             hooks.anomaly_checker.check_forward(function, output)
         result = Tensor._from_op(output, requires_grad=record)
         _mark_view(result, inputs, cls, options, grad_enabled)
         if record:
-            function._link(inputs, result, output)
+            function._link(inputs, result)
         return result
 
-    def _link(self, inputs: tuple, output: Tensor, raw_output: Any = None) -> None:
-        """Remember where gradients go: the producing Function or the leaf for each input.
-
-        `raw_output` is what forward returned (a NumPy scalar for some 0-d results, which
-        the output tensor holds as a new 0-d array): a saved value that is it is the output.
-        """
+    def _link(self, inputs: tuple, output: Tensor) -> None:
+        """Remember where gradients go: the producing Function or the leaf for each input."""
         edges = []
         oldest = steps = hooks.optimizer_steps
         for tensor, needed in zip(inputs, self.needs_input_grad):
@@ -182,7 +180,7 @@ class Function:
         self.output_version = (output._version, output._version[0], id(_root(output.data)))
         saved = self.__dict__.get("saved")
         if saved:
-            self.saved_sources = _saved_sources(saved, inputs, output.data, raw_output)
+            self.saved_sources = _saved_sources(saved, inputs, output.data)
         # (shape, dtype, value of a 0-d one) of each input that needs no gradient, for
         # pictures: a constant's array is not kept, but its name, shape or value is drawn
         self.constant_inputs = tuple(
@@ -250,13 +248,23 @@ class Function:
         self.released = True
 
 
-def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray,
-                   raw_output: Any = None) -> tuple:
+def _as_output_array(function: Function, output: Any) -> np.ndarray:
+    """A forward's result as an array: a ufunc on 0-d arrays returns a NumPy scalar. If
+    forward saved that scalar as its output, save the array instead, so a graph pass still
+    knows it is the output (and differentiates through it) rather than a constant."""
+    array = np.asarray(output)
+    saved = function.__dict__.get("saved")
+    if saved:
+        function.saved = tuple(array if item is output else item for item in saved)
+    return array
+
+
+def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray) -> tuple:
     """For each saved array: the input tensor it is, `_OUTPUT`, or None (a constant)."""
     sources = []
     for array in saved:
         source = None
-        if array is output or (array is raw_output and array is not None):
+        if array is output:
             source = _OUTPUT
         else:
             for tensor in inputs:

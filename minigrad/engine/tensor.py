@@ -160,7 +160,9 @@ class Tensor:
         def store(grad: Tensor) -> None:
             tensor = reference()
             if tensor is not None:
-                tensor.grad = grad if tensor.grad is None else Tensor._from_op(
+                # a copy, as PyTorch's retain_grad makes: the gradient flowing past may be a
+                # read-only broadcast (a sum's) or shared with another tensor's
+                tensor.grad = grad.clone() if tensor.grad is None else Tensor._from_op(
                     tensor.grad.data + grad.data)
 
         self._retains_grad = True
