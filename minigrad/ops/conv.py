@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor
+from ..engine.namespace import graph as graph_namespace
 from ._windows import (
     as_batch,
     columns_to_image,
@@ -108,6 +109,37 @@ def _conv2d_xp(x: np.ndarray, weight: np.ndarray, stride: tuple[int, int], paddi
     return conv2d_array(x, weight, None, stride, padding, dilation, groups)[0]
 
 
+def _weight_gradient_sums(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[int, int],
+                          stride: tuple[int, int], padding: Padding4,
+                          dilation: tuple[int, int], groups: int, columns: np.ndarray | None,
+                          with_bias: bool) -> np.ndarray:
+    """columns @ grad^T summed over the batch: (G, K [+ 1], O/G), the last row the bias
+    gradient when the columns carry the row of ones."""
+    batch, batch_grad = as_batch(x), as_batch(grad)
+    count = batch.shape[0]
+    out_channels, out_h, out_w = batch_grad.shape[1:]
+    if columns is None:
+        columns = conv_columns(batch, kernel_size, stride, padding, dilation, groups, with_bias)
+    # (N, G, L, O/G): columns @ grad^T for each image, summed over the batch
+    grad_t = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
+    grad_t = grad_t.transpose(0, 1, 3, 2)
+    if out_h * out_w <= 128:
+        # short output planes (LeNet's 8x8): OpenBLAS runs these small GEMMs faster on a
+        # contiguous copy than on the transposed view, and the copy is cheap
+        grad_t = np.ascontiguousarray(grad_t)
+    return np.matmul(columns, grad_t).sum(axis=0)
+
+
+def _as_weight(summed: np.ndarray, channels: int, kernel_size: tuple[int, int],
+               groups: int) -> np.ndarray:
+    """The weight gradient (O, C/G, kH, kW) from the (G, K [+ 1], O/G) sums."""
+    kernel_h, kernel_w = kernel_size
+    per_group = channels // groups
+    rows = kernel_h * kernel_w * per_group
+    weights = summed[:, :rows].reshape(groups, kernel_h, kernel_w, per_group, -1)
+    return weights.transpose(0, 4, 3, 1, 2).reshape(-1, per_group, kernel_h, kernel_w)
+
+
 def conv2d_weight_array(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[int, int],
                         stride: tuple[int, int], padding: Padding4, dilation: tuple[int, int],
                         groups: int, columns: np.ndarray | None = None) -> np.ndarray:
@@ -116,24 +148,22 @@ def conv2d_weight_array(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[int,
 
     `columns` (first order only): the forward's column matrix, bias row allowed, to reuse.
     """
-    batch, batch_grad = as_batch(x), as_batch(grad)
-    count, channels = batch.shape[:2]
-    out_channels, out_h, out_w = batch_grad.shape[1:]
-    kernel_h, kernel_w = kernel_size
-    per_group = channels // groups
-    rows = kernel_h * kernel_w * per_group
-    if columns is None:
-        columns = conv_columns(batch, kernel_size, stride, padding, dilation, groups, False)
-    # (N, G, L, O/G): columns @ grad^T for each image, summed over the batch
-    grad_t = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
-    grad_t = grad_t.transpose(0, 1, 3, 2)
-    if out_h * out_w <= 128:
-        # short output planes (LeNet's 8x8): OpenBLAS runs these small GEMMs faster on a
-        # contiguous copy than on the transposed view, and the copy is cheap
-        grad_t = np.ascontiguousarray(grad_t)
-    summed = np.matmul(columns, grad_t).sum(axis=0)  # (G, K [+ 1], O/G)
-    weights = summed[:, :rows].reshape(groups, kernel_h, kernel_w, per_group, -1)
-    return weights.transpose(0, 4, 3, 1, 2).reshape(out_channels, per_group, kernel_h, kernel_w)
+    summed = _weight_gradient_sums(x, grad, kernel_size, stride, padding, dilation, groups,
+                                   columns, False)
+    return _as_weight(summed, x.shape[-3], kernel_size, groups)
+
+
+def conv2d_weight_bias_array(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[int, int],
+                             stride: tuple[int, int], padding: Padding4,
+                             dilation: tuple[int, int], groups: int,
+                             columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`conv2d_weight_array` and the bias gradient (O,) in one GEMM: the bias rides along
+    as the row of ones that `columns` (the forward's, first order only) carry."""
+    summed = _weight_gradient_sums(x, grad, kernel_size, stride, padding, dilation, groups,
+                                   columns, True)
+    out_channels = grad.shape[-3]
+    return (_as_weight(summed, x.shape[-3], kernel_size, groups),
+            summed[:, -1].reshape(out_channels))
 
 
 def by_kernel_rows(weight_shape: tuple[int, ...], stride: tuple[int, int],
@@ -231,12 +261,18 @@ class Conv2d(Function):
         stride, padding = self.options["stride"], self.options["padding"]
         dilation, groups = self.options["dilation"], self.options["groups"]
         grad_input = grad_weight = grad_bias = None
-        if self.needs_input_grad[2]:
-            grad_bias = xp.sum(grad, axis=_bias_axes(grad))
         scratch = None
-        if self.needs_input_grad[1]:
+        if self.needs_input_grad[1] and self.needs_input_grad[2]:
+            # one GEMM gives both: the bias rides along in the columns (first order)
+            grad_weight, grad_bias = xp.conv2d_weight_bias(
+                x, grad, self.kernel_size, stride, padding, dilation, groups,
+                columns=self.columns)
+        elif self.needs_input_grad[1]:
             grad_weight = xp.conv2d_weight(x, grad, self.kernel_size, stride, padding,
                                            dilation, groups, columns=self.columns)
+        elif self.needs_input_grad[2]:
+            grad_bias = xp.sum(grad, axis=_bias_axes(grad))
+        if self.needs_input_grad[1]:
             if self.columns is not None and self.columns_are_scratch:
                 scratch = self.columns[:, :, :self.column_rows]  # spent: reuse its memory
             self.columns = None  # a second backward rebuilds them from x
@@ -244,7 +280,6 @@ class Conv2d(Function):
             grad_input = xp.conv_transpose2d(grad, weight, self.input_size, stride, padding,
                                              dilation, groups, scratch=scratch)
         return grad_input, grad_weight, grad_bias
-
 
 
 class ConvTranspose2d(Function):
@@ -335,15 +370,26 @@ def _conv2d_weight_graph(x: Any, y: Any, kernel_size: tuple[int, int],
                               stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
+def _conv2d_weight_bias_graph(x: Any, y: Any, kernel_size: tuple[int, int],
+                              stride: tuple[int, int], padding: Padding4,
+                              dilation: tuple[int, int], groups: int,
+                              columns: Any = None) -> tuple[Tensor, Tensor]:
+    """The recorded weight gradient and the bias gradient, the sum of y over N, H, W."""
+    grad_weight = _conv2d_weight_graph(x, y, kernel_size, stride, padding, dilation, groups)
+    return grad_weight, graph_namespace.sum(y, axis=_bias_axes(y))
+
+
 NUMPY_XP = {
     "conv2d": _conv2d_xp,
     "conv_transpose2d": conv_transpose2d_array,
     "conv2d_weight": conv2d_weight_array,
+    "conv2d_weight_bias": conv2d_weight_bias_array,
 }
 GRAPH_XP = {
     "conv2d": _conv2d_graph,
     "conv_transpose2d": _conv_transpose2d_graph,
     "conv2d_weight": _conv2d_weight_graph,
+    "conv2d_weight_bias": _conv2d_weight_bias_graph,
 }
 
 
