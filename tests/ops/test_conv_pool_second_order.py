@@ -145,6 +145,20 @@ def test_conv_gradient_penalty_matches_torch(torch, kwargs, dtype):
         np.testing.assert_allclose(mine, reference, **tolerance)
 
 
+def test_even_kernel_same_padding_penalty_matches_torch(torch):
+    """padding="same" with an even kernel pads one more row and column at the bottom/right:
+    the transposed convolution of the gradient must crop the same way."""
+    rng = np.random.default_rng(13)
+    arrays = [rng.standard_normal((2, 3, 6, 7)), rng.standard_normal((4, 3, 2, 4))]
+    mine = penalty_gradients("mg", lambda x, w: F.conv2d(x, w, padding="same").tanh(), arrays,
+                             np.float64)
+    reference = penalty_gradients(
+        "torch", lambda x, w: torch.nn.functional.conv2d(x, w, padding="same").tanh(), arrays,
+        np.float64)
+    for ours, theirs in zip(mine, reference):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+
+
 TRANSPOSE_VARIANTS = [
     {},
     {"stride": 2, "padding": 1, "output_padding": 1},
@@ -278,3 +292,15 @@ def test_reference_kernels_are_once_differentiable():
     mg.set_kernels("fast")
     expected, = autograd.grad(F.max_pool2d(F.conv2d(x, w).tanh(), 2).sum(), x)
     np.testing.assert_allclose(g.detach().numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_first_order_backward_releases_what_forward_kept():
+    rng = np.random.default_rng(14)
+    x, w, b = tensors(rng, (2, 3, 6, 6), (4, 3, 3, 3), (4,))
+    conv = F.conv2d(x, w, b, padding=1)
+    pooled = F.max_pool2d(conv, 2)
+    nodes = [conv.grad_fn, pooled.grad_fn]
+    pooled.sum().backward()
+    for node in nodes:
+        assert node.released
+        assert not {"saved", "columns", "arg"} & set(vars(node))
