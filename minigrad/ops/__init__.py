@@ -16,16 +16,17 @@ from ..engine import namespace as _engine_namespace
 from . import (
     activation_loss,
     cast,
-    conv_pool,
+    conv,
     elementwise,
     inplace,
     matmul,
     movement,
     namespace,
+    pool,
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation_loss, inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
