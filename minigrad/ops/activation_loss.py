@@ -4,6 +4,13 @@ Every op is one Function on NumPy arrays with its backward right below its forwa
 composed from other families. The public functions check their arguments the way PyTorch
 does (same exception types, messages naming the function and the shapes), then call `apply`.
 
+Each backward is one formula against the namespace `xp` (CONTRIBUTING.md): NumPy for an
+ordinary backward, differentiable ops for `create_graph=True`. Masks (relu, dropout) and class
+indices are constants of the second pass. A value forward already computed and backward needs
+again (sigmoid for silu, softmax for cross_entropy) is written once as a small formula of `xp`
+and passed through `xp.recompute(cache, formula, ...)`: the NumPy side reuses forward's array,
+the graph side recomputes it from the saved inputs as ops, so it is differentiated too.
+
 Deliberate differences from PyTorch, all documented at the function:
   - `inplace=True` is accepted and ignored: minigrad always returns a new tensor.
   - `softmax(x)` / `log_softmax(x)` without `dim` follow PyTorch's deprecated implicit-dim
@@ -20,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, dtypes, normalize_dim
+from ..engine import namespace as backward_namespace
 from ..engine.random import default_generator
-from ._broadcast import broadcast_shapes, unbroadcast
+from ._broadcast import broadcast_shapes
 from ._convert import promote
 from .cast import cast
 
@@ -94,8 +102,8 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     return np.asarray(total, dtype=loss.dtype)
 
 
-def _reduced_grad(grad: np.ndarray, reduction: str, size: int) -> np.ndarray:
-    """The gradient reaching each elementwise loss from the reduced output."""
+def _reduced_grad(grad: Any, reduction: str, size: int) -> Any:
+    """The gradient reaching each elementwise loss from the reduced output (either side)."""
     if reduction == "mean":
         return grad / size
     return grad
@@ -106,26 +114,87 @@ def _row_max(x: np.ndarray, axis: int | None) -> np.ndarray:
     return x.max(axis=axis, keepdims=True, initial=-np.inf)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow for large |x|."""
     exps = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + exps), exps / (1 + exps))
 
 
-def _softplus_of_negative(x: np.ndarray) -> np.ndarray:
+# ---- values forward computes and backward reuses: formulas of xp --------------------------
+def _logistic(xp: Any, x: Any) -> Any:
+    """sigmoid(x)."""
+    return xp.sigmoid(x)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def _gelu_tanh(xp: Any, x: Any) -> Any:
+    """tanh(sqrt(2 / pi) * (x + 0.044715 x^3)), the tanh in GELU's tanh approximation."""
+    return xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+
+
+def _normal_cdf(xp: Any, x: Any) -> Any:
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF."""
+    return xp.normal_cdf(x)
+
+
+def _softplus_of_negative(xp: Any, x: Any) -> Any:
     """log(1 + exp(-x)), stable for large |x|."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _log_weight(xp: Any, target: Any, pos_weight: Any) -> Any:
+    """The factor of log(1 + exp(-x)) in BCE with logits: 1 + (pos_weight - 1) * target."""
+    return 1 + (pos_weight - 1) * target
+
+
+def _softmax(xp: Any, x: Any, axis: int) -> Any:
+    return xp.softmax(x, axis)
+
+
+def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
+    return xp.log_softmax(x, axis)
+
+
+def _class_target(xp: Any, target: Any, smoothing: float, class_weight: Any) -> Any:
+    """Class-probability targets mixed with the uniform distribution, times class weights:
+    ((1 - e) * target + e / C) * w, (N, C, d1, ...)."""
+    if smoothing > 0:
+        target = (1 - smoothing) * target + smoothing / target.shape[1]
+    return target * class_weight
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function elementwise, in x's dtype (SciPy comes with scikit-learn)."""
+    from scipy.special import erf  # imported on first use: `import minigrad` stays fast
+
+    return erf(x)
+
+
+class NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2; its derivative is the normal density phi(x)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save(x)
+        return _normal_cdf_array(x)
+
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return grad * (_INV_SQRT_2PI * xp.exp(-0.5 * x * x))
 
 
 # ---- activations ----------------------------------------------------------------------------
 class ReLU(Function):
-    """y = max(x, 0); the gradient at 0 is 0, as in PyTorch."""
+    """y = max(x, 0); the gradient at 0 is 0, as in PyTorch. The mask is a constant."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.positive = x > 0
         return np.maximum(x, 0)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return grad * self.positive
 
 
@@ -148,8 +217,8 @@ class LeakyReLU(Function):
         self.negative_slope = negative_slope
         return np.where(self.positive, x, x * negative_slope)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return np.where(self.positive, grad, grad * self.negative_slope)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.where(self.positive, grad, grad * self.negative_slope)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -162,39 +231,29 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-_GELU_CUBIC = 0.044715
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """The error function elementwise, in x's dtype (SciPy comes with scikit-learn)."""
-    from scipy.special import erf  # imported on first use: `import minigrad` stays fast
-
-    return erf(x)
-
-
 class GELU(Function):
-    """y = x * Phi(x) (Phi the standard normal CDF), or PyTorch's tanh approximation of it."""
+    """y = x * Phi(x) (Phi the standard normal CDF), or PyTorch's tanh approximation of it.
+
+    d/dx = Phi(x) + x * phi(x), or for the tanh form
+    (1 + t) / 2 + x (1 - t^2) / 2 * sqrt(2 / pi) (1 + 3 * 0.044715 x^2).
+    """
 
     def forward(self, x: np.ndarray, approximate: str) -> np.ndarray:
-        self.x, self.approximate = x, approximate
+        self.approximate = approximate
+        self.save(x)
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
-            self.tanh = np.tanh(inner)
+            self.tanh = _gelu_tanh(np, x)
             return 0.5 * x * (1 + self.tanh)
-        self.cdf = 0.5 * (1 + _erf(x * _SQRT_HALF))
+        self.cdf = _normal_cdf_array(x)
         return x * self.cdf
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        x = self.x
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
         if self.approximate == "tanh":
-            tanh = self.tanh
+            tanh = xp.recompute(self.tanh, _gelu_tanh, x)
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
             return grad * (0.5 * (1 + tanh) + 0.5 * x * (1 - tanh * tanh) * d_inner)
-        density = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return grad * (self.cdf + x * density)
+        density = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return grad * (xp.recompute(self.cdf, _normal_cdf, x) + x * density)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -211,16 +270,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 class SiLU(Function):
-    """y = x * sigmoid(x) (also called swish)."""
+    """y = x * sigmoid(x) (also called swish); d/dx = s * (1 + x * (1 - s))."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        self.sigmoid = _sigmoid(x)
+        self.save(x)
+        self.sigmoid = _sigmoid_array(x)
         return x * self.sigmoid
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        sigmoid = self.sigmoid
-        return grad * (sigmoid * (1 + self.x * (1 - sigmoid)))
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        sigmoid = xp.recompute(self.sigmoid, _logistic, x)
+        return grad * (sigmoid * (1 + x * (1 - sigmoid)))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -240,12 +299,13 @@ class ELU(Function):
         self.positive = x > 0
         self.alpha = alpha
         # clip before expm1 so large positive x (not used by where) cannot overflow
-        self.output = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0)))
-        return self.output
+        output = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0)))
+        self.save(output)
+        return output
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, output: Any) -> Any:
         # for x <= 0: d/dx alpha * (exp(x) - 1) = alpha * exp(x) = output + alpha
-        return np.where(self.positive, grad, grad * (self.output + self.alpha))
+        return xp.where(self.positive, grad, grad * (output + self.alpha))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -264,14 +324,12 @@ class Softmax(Function):
 
     def forward(self, x: np.ndarray, dim: int | None) -> np.ndarray:
         self.dim = dim
-        # subtract the max so exp cannot overflow (logits of 1e4 stay finite)
-        exps = np.exp(x - _row_max(x, dim))
-        self.output = exps / exps.sum(axis=dim, keepdims=True)
-        return self.output
+        output = _softmax_array(x, dim)
+        self.save(output)
+        return output
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        output = self.output
-        return output * (grad - (grad * output).sum(axis=self.dim, keepdims=True))
+    def backward(self, xp: Any, grad: Any, output: Any) -> Any:
+        return output * (grad - xp.sum(grad * output, axis=self.dim, keepdims=True))
 
 
 class LogSoftmax(Function):
@@ -279,12 +337,23 @@ class LogSoftmax(Function):
 
     def forward(self, x: np.ndarray, dim: int | None) -> np.ndarray:
         self.dim = dim
-        shifted = x - _row_max(x, dim)  # subtract the max so exp cannot overflow
-        self.output = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        return self.output
+        output = _log_softmax_array(x, dim)
+        self.save(output)
+        return output
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad - np.exp(self.output) * grad.sum(axis=self.dim, keepdims=True)
+    def backward(self, xp: Any, grad: Any, output: Any) -> Any:
+        return grad - xp.exp(output) * xp.sum(grad, axis=self.dim, keepdims=True)
+
+
+def _softmax_array(x: np.ndarray, axis: int | None) -> np.ndarray:
+    # subtract the max so exp cannot overflow (logits of 1e4 stay finite)
+    exps = np.exp(x - _row_max(x, axis))
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_array(x: np.ndarray, axis: int | None) -> np.ndarray:
+    shifted = x - _row_max(x, axis)  # subtract the max so exp cannot overflow
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _softmax_axis(where: str, input: Tensor, dim: int | None) -> int | None:
@@ -372,15 +441,21 @@ def _class_view(weight: np.ndarray, ndim: int) -> np.ndarray:
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _per_target_grad(grad: np.ndarray, reduction: str, denominator: np.ndarray,
-                     kept: np.ndarray) -> np.ndarray:
+def _per_target_grad(xp: Any, grad: Any, reduction: str, denominator: np.ndarray,
+                     kept: np.ndarray) -> Any:
     """d(output)/d(loss_n) for each target; 0 for ignored ones even when the mean is 0/0."""
     if reduction == "none":
-        return grad.reshape(kept.shape)
+        return xp.reshape(grad, kept.shape)
     if reduction == "sum":
         return grad
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(kept > 0, grad / denominator, 0).astype(kept.dtype)
+    return grad * _mean_factor(kept, denominator)
+
+
+def _mean_factor(kept: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """A constant: 1 / denominator for kept targets, 0 for ignored ones (and when all are)."""
+    if denominator == 0:
+        return np.zeros_like(kept)
+    return kept * (1 / denominator)
 
 
 def _reduce_weighted(loss: np.ndarray, reduction: str, denominator: np.ndarray,
@@ -394,8 +469,52 @@ def _reduce_weighted(loss: np.ndarray, reduction: str, denominator: np.ndarray,
         return np.asarray(loss.sum() / denominator, dtype=loss.dtype)
 
 
+class PickClass(Function):
+    """x[n, index[n, 0, ...], ...]: (N, C, d1, ...) -> (N, 1, d1, ...), index a constant.
+
+    Its backward places the gradient back at the index (PlaceClass), and back.
+    """
+
+    def forward(self, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+        self.index, self.input_shape = index, x.shape
+        return np.take_along_axis(x, index, axis=1)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.place_class(grad, self.index, self.input_shape)
+
+
+class PlaceClass(Function):
+    """Zeros of `shape` (N, C, d1, ...) holding values (N, 1, d1, ...) at the class index."""
+
+    def forward(self, values: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
+        self.index = index
+        return _place_class_array(values, index, shape)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.pick_class(grad, self.index)
+
+
+def _place_class_array(values: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
+    placed = np.zeros(shape, dtype=values.dtype)
+    np.put_along_axis(placed, index, values, axis=1)
+    return placed
+
+
+def _scaled_minus_at_class_array(a: np.ndarray, scale: np.ndarray, index: np.ndarray,
+                                 values: np.ndarray) -> np.ndarray:
+    """a * scale, minus values at the class index (one new array, written in place)."""
+    result = a * scale
+    at_index = np.take_along_axis(result, index, axis=1)
+    np.put_along_axis(result, index, at_index - values, axis=1)
+    return result
+
+
 class NLLLoss(Function):
-    """-weight[t] * input[n, t] per target (input holds log-probabilities), then reduced."""
+    """-weight[t] * input[n, t] per target (input holds log-probabilities), then reduced.
+
+    Linear in the input: its gradient places -weight[t] * grad at each target, and the
+    second derivative with respect to the input is zero.
+    """
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 ignore_index: int, reduction: str) -> np.ndarray:
@@ -411,12 +530,13 @@ class NLLLoss(Function):
         self.denominator = target_weight.sum()
         return _reduce_weighted(loss, reduction, self.denominator, output_shape)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        per_target = _per_target_grad(grad, self.reduction, self.denominator, self.kept)
-        grad_input = np.zeros(self.layout_shape, dtype=self.target_weight.dtype)
-        values = np.expand_dims(-(self.target_weight * per_target), 1)
-        np.put_along_axis(grad_input, self.index, values, axis=1)
-        return grad_input.reshape(self.input_shape), None, None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        per_target = _per_target_grad(xp, grad, self.reduction, self.denominator, self.kept)
+        values = xp.expand_dims(-(self.target_weight * per_target), 1)
+        grad_input = xp.place_class(values, self.index, self.layout_shape)
+        if self.layout_shape != self.input_shape:
+            grad_input = xp.reshape(grad_input, self.input_shape)
+        return grad_input, None, None
 
 
 class CrossEntropy(Function):
@@ -425,11 +545,13 @@ class CrossEntropy(Function):
     Per target n with class t, weights w and smoothing e over C classes (PyTorch's formula):
         loss_n = (1 - e) * w[t] * -logp[n, t] + (e / C) * sum_c w[c] * -logp[n, c]
     Ignored targets lose both terms; 'mean' divides by sum of w[t] over kept targets.
+    Backward reuses forward's softmax; a graph pass recomputes it from the saved logits.
     """
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 ignore_index: int, reduction: str, label_smoothing: float) -> np.ndarray:
         self.input_shape, self.reduction, self.smoothing = x.shape, reduction, label_smoothing
+        self.save(x)
         output_shape = target.shape
         x, target = _class_layout(x, target)
         index, target_weight, kept = _target_weights(target, weight, ignore_index, x.dtype)
@@ -455,34 +577,36 @@ class CrossEntropy(Function):
             loss = _drop_ignored(loss, kept)
         if self.needs_input_grad[0]:
             exps /= sums
-            self.probabilities = exps  # softmax, (N, C, d1, ...)
+            self.probabilities = exps  # softmax, (N, C, d1, ...): a first-order cache
             self.index, self.target_weight, self.kept = index, target_weight, kept
             self.weight, self.layout_shape = weight, x.shape
         self.denominator = target_weight.sum()
         return _reduce_weighted(loss, reduction, self.denominator, output_shape)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, x: Any) -> tuple:
         if not self.needs_input_grad[0]:
             return None, None, None
-        smoothing, num_classes = self.smoothing, self.layout_shape[1]
-        per_target = _per_target_grad(grad, self.reduction, self.denominator, self.kept)
+        smoothing, layout_shape = self.smoothing, self.layout_shape
+        num_classes = layout_shape[1]
+        per_target = _per_target_grad(xp, grad, self.reduction, self.denominator, self.kept)
         # d loss_n / d x_n = row_scale * p - target_scale * onehot(t) - (e / C) * w * kept,
         # each scale already multiplied by the gradient reaching loss_n
         target_scale = (1 - smoothing) * self.target_weight * per_target  # (N, d1, ...)
         row_scale = target_scale
         if smoothing > 0:
-            weight_total = num_classes if self.weight is None else self.weight.sum()
+            weight_total = num_classes if self.weight is None else float(self.weight.sum())
             smooth_scale = (smoothing / num_classes) * self.kept * per_target
             row_scale = target_scale + weight_total * smooth_scale
-        grad_input = self.probabilities * np.expand_dims(row_scale, 1)
-        at_target = np.take_along_axis(grad_input, self.index, axis=1)
-        np.put_along_axis(grad_input, self.index, at_target - np.expand_dims(target_scale, 1),
-                          axis=1)
+        logits = x if layout_shape == self.input_shape else xp.reshape(x, layout_shape)
+        probabilities = xp.recompute(self.probabilities, _softmax, logits, 1)
+        grad_input = xp.scaled_minus_at_class(probabilities, xp.expand_dims(row_scale, 1),
+                                              self.index, xp.expand_dims(target_scale, 1))
         if smoothing > 0:
-            class_weight = 1 if self.weight is None else _class_view(self.weight,
-                                                                      grad_input.ndim)
-            grad_input -= class_weight * np.expand_dims(smooth_scale, 1)
-        return grad_input.reshape(self.input_shape), None, None
+            class_weight = 1 if self.weight is None else _class_view(self.weight, len(layout_shape))
+            grad_input = grad_input - class_weight * xp.expand_dims(smooth_scale, 1)
+        if layout_shape != self.input_shape:
+            grad_input = xp.reshape(grad_input, self.input_shape)
+        return grad_input, None, None
 
 
 class CrossEntropyProbabilities(Function):
@@ -490,22 +614,23 @@ class CrossEntropyProbabilities(Function):
 
     With smoothing e, q = (1 - e) * target + e / C; 'mean' divides by the number of
     positions N * d1 * ..., not by the weights (PyTorch's rule for probability targets).
+    Backward reuses forward's softmax, log-softmax and q * w; a graph pass recomputes them.
     """
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 reduction: str, label_smoothing: float) -> np.ndarray:
         self.input_shape, self.reduction, self.smoothing = x.shape, reduction, label_smoothing
+        self.save(x, target)
         unbatched = x.ndim == 1
         if unbatched:
             x, target = x[None], target[None]
+        self.layout_shape = x.shape
         shifted = x - _row_max(x, 1)  # subtract the max so exp cannot overflow
         exps = np.exp(shifted)
         sums = exps.sum(axis=1, keepdims=True)
         log_probs = shifted - np.log(sums)
-        if label_smoothing > 0:
-            target = (1 - label_smoothing) * target + label_smoothing / x.shape[1]
         class_weight = 1 if weight is None else _class_view(weight, x.ndim)
-        weighted_target = target * class_weight
+        weighted_target = _class_target(np, target, label_smoothing, class_weight)
         loss = -(log_probs * weighted_target).sum(axis=1)  # (N, d1, ...)
         self.weighted_target, self.class_weight = weighted_target, class_weight
         self.probabilities = exps / sums if self.needs_input_grad[0] else None
@@ -513,19 +638,26 @@ class CrossEntropyProbabilities(Function):
         self.positions = loss.size
         return _reduce(loss[0] if unbatched else loss, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
+        layout_shape = self.layout_shape
         per_position = _reduced_grad(grad, self.reduction, self.positions)
-        if per_position.ndim:
-            per_position = np.expand_dims(per_position.reshape(-1, *self.input_shape[2:]), 1)
+        if len(per_position.shape):
+            positions_shape = layout_shape[:1] + layout_shape[2:]
+            per_position = xp.expand_dims(xp.reshape(per_position, positions_shape), 1)
+        if layout_shape != self.input_shape:
+            x, target = xp.reshape(x, layout_shape), xp.reshape(target, layout_shape)
         grad_input = grad_target = None
         if self.needs_input_grad[0]:
-            weighted_target = self.weighted_target
-            total = weighted_target.sum(axis=1, keepdims=True)
-            grad_input = (self.probabilities * total - weighted_target) * per_position
-            grad_input = grad_input.reshape(self.input_shape)
+            weighted_target = xp.recompute(self.weighted_target, _class_target, target,
+                                           self.smoothing, self.class_weight)
+            probabilities = xp.recompute(self.probabilities, _softmax, x, 1)
+            total = xp.sum(weighted_target, axis=1, keepdims=True)
+            grad_input = (probabilities * total - weighted_target) * per_position
+            grad_input = xp.reshape(grad_input, self.input_shape)
         if self.needs_input_grad[1]:
+            log_probs = xp.recompute(self.log_probs, _log_softmax, x, 1)
             scale = -(1 - self.smoothing) * per_position
-            grad_target = (self.log_probs * self.class_weight * scale).reshape(self.input_shape)
+            grad_target = xp.reshape(log_probs * self.class_weight * scale, self.input_shape)
         return grad_input, grad_target, None
 
 
@@ -656,18 +788,19 @@ class MSELoss(Function):
     """(input - target) ** 2 with broadcasting, then reduced."""
 
     def forward(self, x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
-        self.x_shape, self.target_shape, self.reduction = x.shape, target.shape, reduction
-        self.difference = x - target
-        return _reduce(self.difference * self.difference, reduction)
+        self.reduction = reduction
+        self.save(x, target)
+        difference = x - target
+        self.size = difference.size
+        return _reduce(difference * difference, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        difference = self.difference
-        grad_difference = 2 * difference * _reduced_grad(grad, self.reduction, difference.size)
+    def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
+        grad_difference = (x - target) * (2 * _reduced_grad(grad, self.reduction, self.size))
         grad_x = grad_target = None
         if self.needs_input_grad[0]:
-            grad_x = unbroadcast(grad_difference, self.x_shape)
+            grad_x = xp.sum_to(grad_difference, x.shape)
         if self.needs_input_grad[1]:
-            grad_target = unbroadcast(-grad_difference, self.target_shape)
+            grad_target = xp.sum_to(-grad_difference, target.shape)
         return grad_x, grad_target
 
 
@@ -701,7 +834,8 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 reduction: str) -> np.ndarray:
-        self.p, self.target, self.weight, self.reduction = p, target, weight, reduction
+        self.weight, self.reduction = weight, reduction
+        self.save(p, target)
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), _LOG_FLOOR)
             log_q = np.maximum(np.log1p(-p), _LOG_FLOOR)
@@ -710,19 +844,18 @@ class BinaryCrossEntropy(Function):
             loss = loss * weight
         return _reduce(loss, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        scale = _reduced_grad(grad, self.reduction, self.p.size)
+    def backward(self, xp: Any, grad: Any, p: Any, target: Any) -> tuple:
+        scale = _reduced_grad(grad, self.reduction, math.prod(p.shape))
         if self.weight is not None:
             scale = scale * self.weight
-        p, target = self.p, self.target
         grad_p = grad_target = None
         if self.needs_input_grad[0]:
             # PyTorch's clamp keeps the gradient finite at p = 0 and p = 1
-            grad_p = scale * (p - target) / np.maximum((1 - p) * p, _BCE_EPSILON)
+            grad_p = scale * (p - target) / xp.maximum((1 - p) * p, _BCE_EPSILON)
         if self.needs_input_grad[1]:
             # unclamped, as PyTorch: infinite where p is exactly 0 or 1
             with np.errstate(divide="ignore"):
-                grad_target = scale * (np.log1p(-p) - np.log(p))
+                grad_target = scale * (xp.log1p(-p) - xp.log(p))
         return grad_p, grad_target, None
 
 
@@ -779,29 +912,35 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
-        self.x, self.target, self.reduction = x, target, reduction
-        self.weight, self.pos_weight = weight, pos_weight
-        self.softplus = _softplus_of_negative(x)  # log(1 + exp(-x))
-        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-        self.log_weight = log_weight
-        loss = (1 - target) * x + log_weight * self.softplus
+        self.reduction, self.weight, self.pos_weight = reduction, weight, pos_weight
+        self.save(x, target)
+        self.softplus = _softplus_of_negative(np, x)  # log(1 + exp(-x))
+        self.log_weight = None
+        if pos_weight is not None:
+            self.log_weight = _log_weight(np, target, pos_weight)
+        loss = (1 - target) * x + (self.softplus if pos_weight is None
+                                   else self.log_weight * self.softplus)
         if weight is not None:
             loss = loss * weight
         return _reduce(loss, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        scale = _reduced_grad(grad, self.reduction, self.x.size)
+    def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
+        scale = _reduced_grad(grad, self.reduction, math.prod(x.shape))
         if self.weight is not None:
             scale = scale * self.weight
-        x, target = self.x, self.target
+        pos_weight = self.pos_weight
+        softplus = xp.recompute(self.softplus, _softplus_of_negative, x)
         grad_x = grad_target = None
         if self.needs_input_grad[0]:
-            sigmoid_of_negative = np.exp(-x - self.softplus)  # 1 - sigmoid(x), stably
-            grad_x = scale * ((1 - target) - self.log_weight * sigmoid_of_negative)
+            sigmoid_of_negative = xp.exp(-x - softplus)  # 1 - sigmoid(x), stably
+            if pos_weight is not None:
+                log_weight = xp.recompute(self.log_weight, _log_weight, target, pos_weight)
+                sigmoid_of_negative = log_weight * sigmoid_of_negative
+            grad_x = scale * ((1 - target) - sigmoid_of_negative)
         if self.needs_input_grad[1]:
             d_target = -x
-            if self.pos_weight is not None:
-                d_target = d_target + (self.pos_weight - 1) * self.softplus
+            if pos_weight is not None:
+                d_target = d_target + (pos_weight - 1) * softplus
             grad_target = scale * d_target
         return grad_x, grad_target, None, None
 
@@ -852,7 +991,7 @@ class Dropout(Function):
         self.mask = keep * x.dtype.type(scale)  # (mask_shape) in x's dtype: 0 or 1 / (1 - p)
         return x * self.mask
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return grad * self.mask
 
 
@@ -948,4 +1087,56 @@ TOPLEVEL = {
     "relu": relu,
     "softmax": softmax,
     "log_softmax": log_softmax,
+}
+
+
+# ---- this family's names in the backward namespaces (see ops/namespace.py) ------------------
+def _as_tensor(value: Any) -> Tensor:
+    """A constant (array or number) as a Tensor; a Tensor as it is."""
+    return value if isinstance(value, Tensor) else Tensor._from_op(np.asarray(value))
+
+
+def _recompute_array(cache: np.ndarray | None, formula: Any, *args: Any) -> np.ndarray:
+    """The value forward computed (`cache`), or the formula evaluated on arrays."""
+    if cache is not None:
+        return cache
+    return formula(backward_namespace.arrays, *args)
+
+
+def _recompute_graph(cache: Any, formula: Any, *args: Any) -> Tensor:
+    """The formula as differentiable ops on the saved tensors; forward's array is unused."""
+    return formula(backward_namespace.graph, *args)
+
+
+def _normal_cdf_array(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + _erf(x * _SQRT_HALF))
+
+
+def _pick_class_array(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(x, index, axis=1)
+
+
+def _scaled_minus_at_class_graph(a: Any, scale: Any, index: np.ndarray, values: Any) -> Tensor:
+    scaled = _as_tensor(a) * scale
+    return scaled - PlaceClass.apply(_as_tensor(values), index=index, shape=scaled.shape)
+
+
+NUMPY_XP = {
+    "recompute": _recompute_array,
+    "normal_cdf": _normal_cdf_array,
+    "softmax": _softmax_array,
+    "log_softmax": _log_softmax_array,
+    "pick_class": _pick_class_array,
+    "place_class": _place_class_array,
+    "scaled_minus_at_class": _scaled_minus_at_class_array,
+}
+GRAPH_XP = {
+    "recompute": _recompute_graph,
+    "normal_cdf": lambda x: NormalCdf.apply(_as_tensor(x)),
+    "softmax": lambda x, axis: Softmax.apply(_as_tensor(x), dim=axis),
+    "log_softmax": lambda x, axis: LogSoftmax.apply(_as_tensor(x), dim=axis),
+    "pick_class": lambda x, index: PickClass.apply(_as_tensor(x), index=index),
+    "place_class": lambda values, index, shape: PlaceClass.apply(
+        _as_tensor(values), index=index, shape=tuple(shape)),
+    "scaled_minus_at_class": _scaled_minus_at_class_graph,
 }
