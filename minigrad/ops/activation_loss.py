@@ -501,9 +501,12 @@ def _place_class_array(values: np.ndarray, index: np.ndarray, shape: tuple) -> n
 
 
 def _scaled_minus_at_class_array(a: np.ndarray, scale: np.ndarray, index: np.ndarray,
-                                 values: np.ndarray) -> np.ndarray:
-    """a * scale, minus values at the class index (one new array, written in place)."""
+                                 values: np.ndarray, minus: Any = None) -> np.ndarray:
+    """a * scale (- minus), then values subtracted at the class index: one new array,
+    written in place."""
     result = a * scale
+    if minus is not None:
+        result -= minus
     at_index = np.take_along_axis(result, index, axis=1)
     np.put_along_axis(result, index, at_index - values, axis=1)
     return result
@@ -597,13 +600,16 @@ class CrossEntropy(Function):
             weight_total = num_classes if self.weight is None else float(self.weight.sum())
             smooth_scale = (smoothing / num_classes) * self.kept * per_target
             row_scale = target_scale + weight_total * smooth_scale
+        smoothing_term = None
+        if smoothing > 0:
+            class_weight = 1 if self.weight is None else _class_view(self.weight,
+                                                                      len(layout_shape))
+            smoothing_term = class_weight * xp.expand_dims(smooth_scale, 1)
         logits = x if layout_shape == self.input_shape else xp.reshape(x, layout_shape)
         probabilities = xp.recompute(self.probabilities, _softmax, logits, 1)
         grad_input = xp.scaled_minus_at_class(probabilities, xp.expand_dims(row_scale, 1),
-                                              self.index, xp.expand_dims(target_scale, 1))
-        if smoothing > 0:
-            class_weight = 1 if self.weight is None else _class_view(self.weight, len(layout_shape))
-            grad_input = grad_input - class_weight * xp.expand_dims(smooth_scale, 1)
+                                              self.index, xp.expand_dims(target_scale, 1),
+                                              smoothing_term)
         if layout_shape != self.input_shape:
             grad_input = xp.reshape(grad_input, self.input_shape)
         return grad_input, None, None
@@ -1116,8 +1122,11 @@ def _pick_class_array(x: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.take_along_axis(x, index, axis=1)
 
 
-def _scaled_minus_at_class_graph(a: Any, scale: Any, index: np.ndarray, values: Any) -> Tensor:
+def _scaled_minus_at_class_graph(a: Any, scale: Any, index: np.ndarray, values: Any,
+                                 minus: Any = None) -> Tensor:
     scaled = _as_tensor(a) * scale
+    if minus is not None:
+        scaled = scaled - minus
     return scaled - PlaceClass.apply(_as_tensor(values), index=index, shape=scaled.shape)
 
 
