@@ -370,6 +370,27 @@ def test_cross_entropy_third_derivative_matches_torch():
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("layout", [(3, 4), (2, 3, 2)])
+def test_class_pick_and_place_are_each_others_gradient_to_any_order(layout):
+    """The gather/scatter pair behind nll_loss and cross_entropy: gradgradcheck of both, so
+    pick's backward (place) and place's backward (pick) are checked through two passes."""
+    from minigrad.ops.activation_loss import PickClass, PlaceClass
+
+    rng = np.random.default_rng(4)
+    index = rng.integers(0, layout[1], (layout[0], 1) + layout[2:])
+    values_shape = (layout[0], 1) + layout[2:]
+    def pick(a):
+        picked = PickClass.apply(a, index=index)
+        return picked * picked
+
+    def place(a):
+        placed = PlaceClass.apply(a, index=index, shape=layout)
+        return placed * placed
+
+    assert gradgradcheck(pick, [mg.tensor(rng.standard_normal(layout))])
+    assert gradgradcheck(place, [mg.tensor(rng.standard_normal(values_shape))])
+
+
 def test_first_order_backward_frees_the_softmax_cache():
     logits = mg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
     loss = F.cross_entropy(logits, mg.tensor(np.array([0, 1, 2, 0])))
