@@ -14,18 +14,19 @@ from __future__ import annotations
 from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
-    activation_loss,
+    activation,
     cast,
     conv_pool,
     elementwise,
     inplace,
+    loss,
     matmul,
     movement,
     namespace,
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation, loss, inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}

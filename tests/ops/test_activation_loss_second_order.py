@@ -374,7 +374,7 @@ def test_cross_entropy_third_derivative_matches_torch():
 def test_class_pick_and_place_are_each_others_gradient_to_any_order(layout):
     """The gather/scatter pair behind nll_loss and cross_entropy: gradgradcheck of both, so
     pick's backward (place) and place's backward (pick) are checked through two passes."""
-    from minigrad.ops.activation_loss import PickClass, PlaceClass
+    from minigrad.ops.loss import PickClass, PlaceClass
 
     rng = np.random.default_rng(4)
     index = rng.integers(0, layout[1], (layout[0], 1) + layout[2:])
