@@ -84,6 +84,11 @@ def _softplus_of_negative(xp: Any, x: Any) -> Any:
     return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
+def _difference(xp: Any, x: Any, target: Any) -> Any:
+    """input - target, broadcast (MSE)."""
+    return x - target
+
+
 def _log_weight(xp: Any, target: Any, pos_weight: Any) -> Any:
     """The factor of log(1 + exp(-x)) in BCE with logits: 1 + (pos_weight - 1) * target."""
     return 1 + (pos_weight - 1) * target
@@ -487,17 +492,18 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 # ---- regression and binary losses -----------------------------------------------------------
 class MSELoss(Function):
-    """(input - target) ** 2 with broadcasting, then reduced."""
+    """(input - target) ** 2 with broadcasting, then reduced; backward reuses the difference."""
 
     def forward(self, x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
         self.reduction = reduction
         self.save(x, target)
-        difference = x - target
-        self.size = difference.size
-        return _reduce(difference * difference, reduction)
+        self.difference = _difference(np, x, target)
+        return _reduce(self.difference * self.difference, reduction)
 
     def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
-        grad_difference = (x - target) * (2 * _reduced_grad(grad, self.reduction, self.size))
+        difference = xp.recompute(self.difference, _difference, x, target)
+        size = math.prod(self.difference.shape)
+        grad_difference = 2 * difference * _reduced_grad(grad, self.reduction, size)
         grad_x = grad_target = None
         if self.needs_input_grad[0]:
             grad_x = xp.sum_to(grad_difference, x.shape)
