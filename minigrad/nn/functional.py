@@ -4,18 +4,13 @@ The functions live with their gradients in `minigrad.ops`, one file per family; 
 only gathers them under PyTorch's names.
 """
 
-from ..ops.activation_loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
+from ..ops.activation import (
     dropout,
     dropout2d,
     elu,
     gelu,
     leaky_relu,
     log_softmax,
-    mse_loss,
-    nll_loss,
     one_hot,
     relu,
     silu,
@@ -28,6 +23,13 @@ from ..ops.conv import (
 from ..ops.elementwise import (
     sigmoid,
     tanh,
+)
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
 )
 from ..ops.matmul import (
     linear,

@@ -14,11 +14,12 @@ from __future__ import annotations
 from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
-    activation_loss,
+    activation,
     cast,
     conv,
     elementwise,
     inplace,
+    loss,
     matmul,
     movement,
     namespace,
@@ -26,7 +27,7 @@ from . import (
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation_loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
