@@ -208,7 +208,7 @@ def _call_backward(function: Function, grad: Any, xp: Any) -> tuple:
     """Run one node's backward formula and return one gradient (or None) per input."""
     profiler = hooks.active_profiler
     graph = xp.graph
-    if function._has_legacy_backward() or (graph and function.once_differentiable):
+    if graph and function.once_differentiable:
         if profiler is None:
             result = _backward_once(function, grad, xp)
         else:
@@ -236,12 +236,7 @@ def _backward_once(function: Function, grad: Any, xp: Any) -> tuple:
     """Backward of an op that works on arrays only; in a graph its gradients carry a node
     that raises PyTorch's error if anything differentiates through them."""
     array = grad.data if isinstance(grad, Tensor) else grad
-    if function._has_legacy_backward():
-        result = function.backward(array)
-    else:
-        result = function.backward(namespace.arrays, array, *function.saved_values(False))
-    if not xp.graph:
-        return result
+    result = function.backward(namespace.arrays, array, *function.saved_values(False))
     if not isinstance(result, tuple):
         result = (result,)
     # the stand-in node links to the op's inputs and to the incoming gradient, so any pass

@@ -97,21 +97,9 @@ class Function:
     def backward_on_arrays(self, grad: np.ndarray) -> Any:
         """This node's backward formula on NumPy arrays, as an ordinary backward runs it (for
         tools and tests that inspect one node; the walk itself calls `backward`)."""
-        if self._has_legacy_backward():
-            return self.backward(grad)
         from . import namespace
 
         return self.backward(namespace.arrays, grad, *self.saved_values(False))
-
-    @classmethod
-    def _has_legacy_backward(cls) -> bool:
-        """Transitional: True for an op still written as `backward(self, grad)`."""
-        legacy = cls.__dict__.get("_legacy_backward")
-        if legacy is None:
-            names = cls.backward.__code__.co_varnames
-            legacy = len(names) < 2 or names[1] != "xp"
-            cls._legacy_backward = legacy
-        return legacy
 
     @property
     def name(self) -> str:
