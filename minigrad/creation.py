@@ -70,6 +70,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (its dtype kept)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    dtypes.check_supported(array.dtype, "from_numpy")
     return Tensor._from_op(array)
 
 

@@ -78,7 +78,12 @@ def _seed_gradient(root: Tensor, gradient: Tensor | None) -> np.ndarray:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                f"(output has shape {root.shape}); pass gradient=")
         return np.ones(root.shape, dtype=root.dtype)
-    data = np.asarray(getattr(gradient, "data", gradient))
+    from .tensor import Tensor
+
+    if not isinstance(gradient, Tensor):
+        raise TypeError(f"backward: gradient can be either a Tensor or None, but got "
+                        f"{type(gradient).__name__}")
+    data = gradient.data
     if data.shape != root.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {data.shape} and "
                            f"output[0] has a shape of {root.shape}.")
@@ -145,8 +150,26 @@ def _run_hooks(hook_list: list, grad: np.ndarray) -> np.ndarray:
     for hook in list(hook_list):
         replaced = hook(Tensor._from_op(grad))
         if replaced is not None:
-            grad = np.asarray(getattr(replaced, "data", replaced))
+            grad = _hook_result(hook, replaced, grad)
     return grad
+
+
+def _hook_result(hook: object, replaced: object, grad: np.ndarray) -> np.ndarray:
+    """The array of a hook's replacement gradient, which must be a Tensor of the gradient's
+    shape and dtype: PyTorch's errors, never a silent broadcast or cast into `.grad`."""
+    from .tensor import Tensor
+
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(replaced, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}' "
+                        f"(hook '{name}' must return a Tensor or None)")
+    if replaced.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {grad.shape} "
+                           f"got {replaced.shape})")
+    if replaced.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} "
+                           f"got {replaced.dtype})")
+    return replaced.data
 
 
 def _accumulate_leaves(leaf_grads: dict) -> None:
