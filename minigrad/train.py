@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import data, models, optim
-from . import train_checks as checks
+from . import cli_checks as checks
 from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import manual_seed
 from .serialization import load
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
     parser.add_argument("--momentum", type=checks.unit_interval_float, default=None,
                         help="SGD momentum in [0, 1) (default 0.9; sgd only)")
-    parser.add_argument("--seed", type=checks.non_negative_int, default=0,
+    parser.add_argument("--seed", type=checks.seed, default=0,
                         help="seed for initialisation and data order (default 0)")
     parser.add_argument("--train-limit", type=checks.positive_int, default=None, metavar="N",
                         help="use only the first N training images (quick runs)")

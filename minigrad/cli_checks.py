@@ -1,4 +1,5 @@
-"""Argument checks for `python -m minigrad.train`, all made before any training starts.
+"""Argument checks for the command-line tools (`python -m minigrad.train`, `minigrad.viz`),
+all made before any work starts.
 
 Each mistake is an argparse usage error (one line, exit status 2, no traceback): numbers out
 of range, output paths that cannot be written, input paths that cannot be read, and a
@@ -22,6 +23,7 @@ __all__ = [
     "non_negative_int",
     "positive_finite_float",
     "positive_int",
+    "seed",
     "unit_interval_float",
 ]
 
@@ -40,7 +42,15 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_int(text: str) -> int:
-    """An integer in [0, 2**64 - 1] (a seed)."""
+    """An integer >= 0."""
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    """An integer in [0, 2**64 - 1], PyTorch's range for non-negative seeds."""
     value = _int(text)
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**64 - 1], got {text}")
