@@ -98,7 +98,7 @@ def load(path: PathLike, half_dtype: Any = float32) -> dict:
     except (safetensors.SafetensorError, ValueError, TypeError) as error:
         raise _invalid(path, str(error)) from None
     for name in bfloat16_names:
-        arrays[name] = _bfloat16_to_float32(arrays[name])
+        arrays[name] = _bfloat16_to_float32(arrays[name]).astype(target or float32, copy=False)
     tensors = {name: Tensor._from_op(_widened(_writable(array), target))
                for name, array in arrays.items()}
     if METADATA_KEY not in metadata:
