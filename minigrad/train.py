@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from . import data, models, optim
 from . import cli_checks as checks
+from . import data, models, optim
 from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import manual_seed
 from .serialization import load

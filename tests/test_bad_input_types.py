@@ -366,7 +366,7 @@ WITH_TORCH = [case for case in CASES if case.torch is not None]
 def test_pytorch_raises_the_same_type_for_the_same_mistake(case):
     torch = pytest.importorskip("torch")
     expected = case.torch_error or case.error
-    with pytest.raises(Exception) as caught:  # noqa: PT011 - the type is checked below
+    with pytest.raises(Exception) as caught:
         case.torch(torch)
     assert isinstance(caught.value, expected), (
         f"torch raised {type(caught.value).__name__}: {caught.value}")

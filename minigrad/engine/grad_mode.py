@@ -83,7 +83,7 @@ def _wrap_generator(context: Callable[[], _GradMode], function: Callable) -> Cal
                     with context():
                         inner.close()
                     raise
-                except BaseException as error:
+                except BaseException as error:  # noqa: BLE001 - passed on to the body
                     with context():
                         response = inner.throw(error)
                 else:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import minigrad as mg
-from minigrad import nn
 from minigrad import cli_checks as checks
+from minigrad import nn
 
 from .grads import record_grads
 from .graph import draw_graph
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         size = _input_size(args.input_size)
         model = _build_model(args.model, size)
-    except Exception as error:  # the user's module may raise anything while it is built
+    except Exception as error:  # noqa: BLE001 - the user's module may raise anything
         parser.error(f"{args.model}: {type(error).__name__}: {error}")
     try:
         return _draw(args, model, size, output_path, file_format)
