@@ -304,6 +304,47 @@ HOOKS = [
 ]
 
 
+def _module_hooked(module: Any, kind: str, hook: Callable, input_grad: bool = True) -> None:
+    """Backward through a Linear(3, 2) with a full backward (pre) hook of `kind`."""
+    layer = module.nn.Linear(3, 2)
+    getattr(layer, f"register_full_backward_{kind}")(hook)
+    layer(module.ones(1, 3, requires_grad=input_grad)).sum().backward()
+
+
+def _module_case(name: str, kind: str, ours: Callable, theirs: Callable, match: str,
+                 input_grad: bool = True) -> Case:
+    return Case(f"module {kind} {name}",
+                lambda env: _module_hooked(mg, kind, ours, input_grad), RuntimeError, match,
+                lambda torch: _module_hooked(torch, kind, theirs, input_grad))
+
+
+MODULE_HOOKS = [
+    _module_case("shrinking grad_input", "hook", lambda m, gi, go: (mg.ones(5),),
+                 lambda m, gi, go: (gi[0].new_ones(5),),
+                 r"hook '<lambda>' has changed the size of value \(was \(1, 3\) got \(5,\)\)"),
+    _module_case("casting grad_input", "hook", lambda m, gi, go: (gi[0].double(),),
+                 lambda m, gi, go: (gi[0].double(),),
+                 r"has changed the type of value \(was float32 got float64\)"),
+    _module_case("returning two grad_inputs", "hook", lambda m, gi, go: (gi[0], gi[0]),
+                 lambda m, gi, go: (gi[0], gi[0]),
+                 r"Backward hook returned an invalid number of grad_input, got 2, but "
+                 r"expected 1"),
+    _module_case("growing grad_output", "pre_hook", lambda m, go: (mg.ones(2, 2),),
+                 lambda m, go: (go[0].new_ones(2, 2),),
+                 r"has changed the size of value \(was \(1, 2\) got \(2, 2\)\)"),
+    _module_case("casting grad_output", "pre_hook", lambda m, go: (go[0].double(),),
+                 lambda m, go: (go[0].double(),), r"has changed the type of value"),
+    _module_case("returning two grad_outputs", "pre_hook", lambda m, go: (go[0], go[0]),
+                 lambda m, go: (go[0], go[0]),
+                 r"Backward pre hook returned an invalid number of grad_output, got 2"),
+    _module_case("returning a gradient for an input without grad", "hook",
+                 lambda m, gi, go: (mg.ones(1, 3),), lambda m, gi, go: (gi[0],) if gi[0]
+                 is not None else (go[0].new_ones(1, 3),),
+                 r"Backward hook for Modules where no input requires gradient should always "
+                 r"return None", input_grad=False),
+]
+
+
 def _output() -> dict:
     return {"y": mg.ones(2, requires_grad=True) * 2}
 
@@ -328,7 +369,8 @@ BACKWARD_GRADIENT = [
 ]
 
 TABLES = {"dtypes at the door": DTYPES_AT_THE_DOOR, "value ranges": VALUE_RANGES,
-          ".data assignment": DATA_ASSIGNMENT, "hook results": HOOKS,
+          ".data assignment": DATA_ASSIGNMENT, "tensor hook results": HOOKS,
+          "module hook results": MODULE_HOOKS,
           "backward(gradient=)": BACKWARD_GRADIENT}
 CASES = [case for table in TABLES.values() for case in table]
 

@@ -332,3 +332,49 @@ def test_unreadable_dtypes_and_bad_half_dtype_are_named(tmp_path):
         mg.load(path)
     with pytest.raises(TypeError, match="half_dtype must be a float dtype or None"):
         mg.load(path, half_dtype=mg.int32)
+
+
+# ---- module backward hooks ------------------------------------------------------------------
+def _hooked_linear_grads(module, weight, bias, x):
+    layer = module.nn.Linear(3, 2)
+    with module.no_grad():
+        layer.weight.copy_(module.tensor(weight))
+        layer.bias.copy_(module.tensor(bias))
+    seen = []
+    layer.register_full_backward_pre_hook(lambda m, go: (go[0] * 3,))
+    handle = layer.register_full_backward_hook(
+        lambda m, gi, go: seen.append((tuple(gi[0].shape), tuple(go[0].shape))) or (gi[0] * 2,))
+    inputs = module.tensor(x, requires_grad=True)
+    (layer(inputs) ** 2).sum().backward()
+    first = (inputs.grad.detach().numpy().copy(), layer.weight.grad.detach().numpy().copy())
+    handle.remove()
+    inputs.grad = None
+    (layer(inputs) ** 2).sum().backward()
+    return first, inputs.grad.detach().numpy().copy(), seen
+
+
+def test_module_backward_hooks_change_gradients_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    weight, bias = rng.standard_normal((2, 3), np.float32), rng.standard_normal(2, np.float32)
+    x = rng.standard_normal((4, 3), np.float32)
+    (ours, ours_weight), ours_after, ours_seen = _hooked_linear_grads(mg, weight, bias, x)
+    (theirs, theirs_weight), theirs_after, theirs_seen = _hooked_linear_grads(torch, weight,
+                                                                              bias, x)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    np.testing.assert_allclose(ours_weight, theirs_weight, rtol=1e-5)
+    np.testing.assert_allclose(ours_after, theirs_after, rtol=1e-5)  # after handle.remove()
+    assert ours_seen == theirs_seen == [((4, 3), (4, 2))]
+
+
+def test_module_backward_hooks_on_modules_of_several_tensors_say_so():
+    class Pair(nn.Module):
+        def forward(self, a, b):
+            return a + b
+
+    pair = Pair()
+    pair.register_full_backward_hook(lambda m, gi, go: None)
+    with pytest.raises(NotImplementedError, match="one Tensor argument, got 2"):
+        pair(mg.ones(2, requires_grad=True), mg.ones(2))
+    with pytest.raises(TypeError, match="hook must be callable"):
+        pair.register_full_backward_pre_hook("not a function")

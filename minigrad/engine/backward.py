@@ -18,7 +18,7 @@ from .function import Function, refresh_view
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["run_backward"]
+__all__ = ["check_hook_result", "run_backward"]
 
 
 def run_backward(root: Tensor, gradient: Tensor | None, retain_graph: bool) -> None:
@@ -150,11 +150,11 @@ def _run_hooks(hook_list: list, grad: np.ndarray) -> np.ndarray:
     for hook in list(hook_list):
         replaced = hook(Tensor._from_op(grad))
         if replaced is not None:
-            grad = _hook_result(hook, replaced, grad)
+            grad = check_hook_result(hook, replaced, grad)
     return grad
 
 
-def _hook_result(hook: object, replaced: object, grad: np.ndarray) -> np.ndarray:
+def check_hook_result(hook: object, replaced: object, grad: np.ndarray) -> np.ndarray:
     """The array of a hook's replacement gradient, which must be a Tensor of the gradient's
     shape and dtype: PyTorch's errors, never a silent broadcast or cast into `.grad`."""
     from .tensor import Tensor
