@@ -131,9 +131,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         parser.error(f"--momentum applies to --optimizer sgd only (this run uses "
                      f"{args.optimizer})")
     checks.check_paths(parser, args)
+    run: dict[str, Any] = {"saved": False}
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        run = _prepare(parser, args)
         try:
+            run = _prepare(parser, args)
             return _train(args, run)
         except KeyboardInterrupt:
             saved = f"; last checkpoint {args.save}" if run["saved"] else ""
