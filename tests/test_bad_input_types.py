@@ -404,6 +404,7 @@ def test_bad_input_raises_a_clear_error_and_changes_nothing(case):
 WITH_TORCH = [case for case in CASES if case.torch is not None]
 
 
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # PyTorch's, no inputs
 @pytest.mark.parametrize("case", WITH_TORCH, ids=_ids(WITH_TORCH))
 def test_pytorch_raises_the_same_type_for_the_same_mistake(case):
     torch = pytest.importorskip("torch")
