@@ -83,6 +83,9 @@ class _BatchNorm(Module):
         if self.training and input.data.size // input.shape[1] == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+        if self.training and not self.eps > 0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got "
+                             f"{self.eps}")
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
