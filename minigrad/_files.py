@@ -32,14 +32,14 @@ def write_atomically(path: Path, payload: bytes) -> None:
     except FileNotFoundError:
         status = None
     if status is not None and stat.S_ISDIR(status.st_mode):
-        raise IsADirectoryError(f"save: {path} is a directory; give a file name inside it")
+        raise IsADirectoryError(f"cannot write {path}: it is a directory; give a file name "
+                                f"inside it")
     if status is not None and not stat.S_ISREG(status.st_mode):
         _write_through(target, payload)  # /dev/null, a FIFO, a terminal: no rename possible
         return
     directory = target.parent
     if not directory.is_dir():
-        raise FileNotFoundError(f"save: cannot write {path}: directory {directory} does not "
-                                f"exist")
+        raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
     _remove_abandoned_temporaries(target)
     temporary = directory / f".{target.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
     mode = 0o666 if status is None else stat.S_IMODE(status.st_mode)

@@ -210,6 +210,14 @@ def test_saving_through_a_dangling_or_relative_symlink_creates_the_target(tmp_pa
     assert mg.load(link)["weight"].shape == (2, 3)
 
 
+def test_saving_through_a_link_into_a_missing_directory_names_it(tmp_path):
+    link = tmp_path / "model.safetensors"
+    link.symlink_to(tmp_path / "gone" / "model.safetensors")
+    with pytest.raises(FileNotFoundError, match=r"directory .*gone does not exist"):
+        mg.save(STATE, link)
+    assert link.is_symlink() and sorted(path.name for path in tmp_path.iterdir()) == [link.name]
+
+
 def test_saving_to_dev_null_writes_through_and_keeps_the_device():
     mg.save(STATE, "/dev/null")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
@@ -232,7 +240,7 @@ def test_saving_to_a_fifo_writes_through_to_its_reader(tmp_path):
 def test_saving_to_a_directory_is_refused_and_leaves_it_alone(tmp_path):
     folder = tmp_path / "checkpoints"
     folder.mkdir()
-    with pytest.raises(IsADirectoryError, match="checkpoints is a directory"):
+    with pytest.raises(IsADirectoryError, match="checkpoints: it is a directory"):
         mg.save(STATE, folder)
     assert folder.is_dir() and list(folder.iterdir()) == []
 
