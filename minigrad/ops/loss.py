@@ -610,9 +610,25 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if weight is not None:
         weight = cast(weight, input.dtype)
     data = input.data
-    if ((data < 0) | (data > 1)).any() or np.isnan(data).any():
+    if not _all_in_unit_interval(data):
         raise RuntimeError(f"{where}: all elements of input should be between 0 and 1")
+    if not _all_in_unit_interval(target.data):
+        raise RuntimeError(f"{where}: all elements of target should be between 0 and 1 "
+                           f"(found {_outside_unit_interval(target.data)})")
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+
+
+def _all_in_unit_interval(data: np.ndarray) -> bool:
+    """True when every element lies in [0, 1] (NaN does not)."""
+    return bool(((data >= 0) & (data <= 1)).all())
+
+
+def _outside_unit_interval(data: np.ndarray) -> str:
+    """A short description of the first element outside [0, 1], for error messages."""
+    flat = data.reshape(-1)
+    position = int(np.flatnonzero(~((flat >= 0) & (flat <= 1)))[0])
+    index = np.unravel_index(position, data.shape) if data.ndim else ()
+    return f"{flat[position]} at index {tuple(int(i) for i in index)}"
 
 
 class BinaryCrossEntropyWithLogits(Function):
