@@ -296,13 +296,11 @@ class CrossEntropy(Function):
         # d loss_n / d x_n = row_scale * p - target_scale * onehot(t) - (e / C) * w * kept,
         # each scale already multiplied by the gradient reaching loss_n
         target_scale = (1 - smoothing) * self.target_weight * per_target  # (N, d1, ...)
-        row_scale = target_scale
+        row_scale, smoothing_term = target_scale, None
         if smoothing > 0:
             weight_total = num_classes if self.weight is None else float(self.weight.sum())
             smooth_scale = (smoothing / num_classes) * self.kept * per_target
             row_scale = target_scale + weight_total * smooth_scale
-        smoothing_term = None
-        if smoothing > 0:
             class_weight = 1 if self.weight is None else _class_view(self.weight,
                                                                       len(layout_shape))
             smoothing_term = class_weight * xp.expand_dims(smooth_scale, 1)
