@@ -58,15 +58,10 @@ def main(argv: list[str] | None = None) -> int:
 def _draw(args: argparse.Namespace, model: Any, size: tuple[int, ...], output_path: Path,
           file_format: str) -> int:
     """Run the model once (and backward with --grads), draw it and write the picture."""
-    parser = _parser()
     model.train(args.train)
     mg.manual_seed(args.seed)
     inputs = mg.randn(*size)
-    try:
-        outputs, grads, names = _run(model, inputs, args.grads)
-    except (ValueError, RuntimeError) as error:
-        mode = "training" if args.train else "eval"
-        parser.error(f"the model failed on input {size} in {mode} mode: {error}")
+    outputs, grads, names = _run(model, inputs, args.grads)  # errors: main's usage error
 
     graph = draw_graph(outputs, model, show_grads=args.grads, grads=grads,
                        collapse_modules=args.collapse, max_depth=args.max_depth,
