@@ -46,16 +46,30 @@ def export(model: Any, args: Tensor | Sequence[Tensor], f: str | os.PathLike | I
     """
     opset = _check_opset(opset_version)
     inputs = _as_tensors(args)
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
+    modes = [(module, module.training) for module in _modules(model)]
+    for module, _ in modes:
+        module.training = False
     try:
         with no_grad(), record_ops() as recorder:
             result = model(*inputs)
+        proto = _build(model, recorder.ops, recorder.made, inputs, _output_tensors(result), input_names,
+                       output_names, dynamic_axes, opset)
     finally:
-        if hasattr(model, "train"):
-            model.train(was_training)
-    outputs = _output_tensors(result)
+        for module, training in modes:
+            module.training = training  # each module's own mode, as it was
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save_model(proto, f)
+    return proto
+
+
+def _modules(model: Any) -> list:
+    return list(model.modules()) if hasattr(model, "modules") else []
+
+
+def _build(model: Any, ops: list[RecordedOp], made: dict, inputs: tuple, outputs: tuple,
+           input_names: Sequence[str] | None, output_names: Sequence[str] | None,
+           dynamic_axes: Mapping[str, Any] | None, opset: int) -> onnx.ModelProto:
+    """The ModelProto for the recorded ops (modules still in eval mode)."""
     input_names = _names("input", input_names, len(inputs))
     output_names = _names("output", output_names, len(outputs))
     axes = _dynamic_axes(dynamic_axes, input_names, output_names, inputs, outputs)
@@ -73,8 +87,7 @@ def export(model: Any, args: Tensor | Sequence[Tensor], f: str | os.PathLike | I
     for name in state_names.values():
         if name not in input_names + output_names:
             builder.reserve(name)
-    used = _ops_reaching(recorder.ops, outputs)
-    _emit_all(builder, used, values, state_names, model)
+    _emit_all(builder, _ops_reaching(ops, outputs), values, state_names, made)
 
     graph_outputs = []
     for tensor, name in zip(outputs, output_names):
@@ -86,11 +99,8 @@ def export(model: Any, args: Tensor | Sequence[Tensor], f: str | os.PathLike | I
     graph = helper.make_graph(_without_output_copies(builder.nodes, output_names),
                               type(model).__name__, graph_inputs, graph_outputs,
                               initializer=list(builder.initializers.values()))
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="minigrad")
-    onnx.checker.check_model(proto, full_check=True)
-    onnx.save_model(proto, f)
-    return proto
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                             producer_name="minigrad")
 
 
 # ---- arguments -------------------------------------------------------------------------------
@@ -192,7 +202,7 @@ def _value_of(builder: GraphBuilder, tensor: Tensor | None, values: dict[int, st
 
 
 def _emit_all(builder: GraphBuilder, ops: list[RecordedOp], values: dict[int, str],
-              state_names: dict[int, str], model: Any) -> None:
+              state_names: dict[int, str], made: dict) -> None:
     index = 0
     while index < len(ops):
         group_end = _batch_norm_group(ops, index)
@@ -210,6 +220,7 @@ def _emit_all(builder: GraphBuilder, ops: list[RecordedOp], values: dict[int, st
         if emitter is None:
             raise NotImplementedError(f"onnx.export: no ONNX mapping for op {op.name} (from "
                                       f"module {op.where()})")
+        _check_no_untraced_inputs(op, values, state_names, made)
         inputs = [_value_of(builder, tensor, values, state_names) for tensor in op.inputs]
         output = builder.fresh(op.name.lower())
         try:
@@ -218,6 +229,22 @@ def _emit_all(builder: GraphBuilder, ops: list[RecordedOp], values: dict[int, st
             raise NotImplementedError(f"{error} (op {op.name} in module {op.where()})") from None
         values[id(op.output)] = output
         index += 1
+
+
+def _check_no_untraced_inputs(op: RecordedOp, values: dict[int, str],
+                              state_names: dict[int, str], made: dict) -> None:
+    """Refuse an input that forward made outside the recorded ops (a comparison, argmax,
+    mg.zeros(...)): written as a constant it would freeze values that may depend on the
+    input. Python scalars (0-d) are fine."""
+    for position, tensor in enumerate(op.inputs):
+        if (tensor is None or id(tensor) in values or id(tensor) in state_names
+                or id(tensor) not in made or tensor.ndim == 0):
+            continue
+        raise NotImplementedError(
+            f"onnx.export: input {position} of {op.name} (in {op.where()}), of shape "
+            f"{tuple(tensor.shape)}, was made during forward outside the recorded ops (by a "
+            f"comparison, argmax, max-pool indices or a creation function such as mg.zeros); "
+            f"ONNX export would freeze its values. Register constants as buffers in __init__.")
 
 
 # ---- BatchNorm in eval mode: a handful of ops -> BatchNormalization --------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from onnx import helper
+from onnx import helper, numpy_helper
 
 import minigrad as mg
 
@@ -241,7 +241,6 @@ def _constant(module: Any, attrs: dict, ins: list) -> np.ndarray:
         if key in attrs:
             value = attrs[key]
             if key == "value":
-                from onnx import numpy_helper
                 return numpy_helper.to_array(value)
             dtype = np.float32 if "float" in key else np.int64
             return np.asarray(value, dtype=dtype)
@@ -330,11 +329,27 @@ def _slice(module: Any, attrs: dict, ins: list) -> Value:
     steps = _ints(ins[4]) if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
     key = [slice(None)] * len(x.shape)
     for start, end, axis, step in zip(starts, ends, axes, steps):
-        if step <= 0:
-            raise NotImplementedError("load_model: Slice with a negative step")
-        size = x.shape[axis]
-        key[axis] = slice(max(min(start, size), -size), max(min(end, size), -size - 1), step)
+        key[axis] = _onnx_slice(start, end, step, x.shape[axis])
+        if step < 0 and isinstance(x, Tensor):
+            raise NotImplementedError("load_model: Slice with a negative step on a tensor")
     return _array(x)[tuple(key)] if not isinstance(x, Tensor) else x[tuple(key)]
+
+
+def _onnx_slice(start: int, end: int, step: int, size: int) -> slice:
+    """ONNX Slice bounds (negative counts from the end, then clamped) as a Python slice."""
+    start = start + size if start < 0 else start
+    end = end + size if end < 0 else end
+    if step > 0:
+        return slice(min(max(start, 0), size), min(max(end, 0), size), step)
+    start, end = min(max(start, 0), size - 1), min(max(end, -1), size - 1)
+    return slice(start, None if end < 0 else end, step)
+
+
+def _constant_of_shape(module: Any, attrs: dict, ins: list) -> np.ndarray:
+    fill = attrs.get("value")
+    value = numpy_helper.to_array(fill).reshape(-1) if fill is not None else np.zeros(
+        1, np.float32)
+    return np.full(_ints(ins[0]), value[0], dtype=value.dtype)
 
 
 def _expand(module: Any, attrs: dict, ins: list) -> Value:
@@ -432,6 +447,7 @@ IMPORT_OPS: dict[str, Handler] = {
     "Concat": _concat,
     "Gather": _gather,
     "Slice": _slice,
+    "ConstantOfShape": _constant_of_shape,
     "Expand": _expand,
     "Pad": _pad,
     # reductions

@@ -39,6 +39,16 @@ class _Node:
     run: Handler
 
 
+def _attribute_value(attribute: onnx.AttributeProto) -> Any:
+    """An attribute as a Python value; strings as str (ONNX stores bytes)."""
+    value = helper.get_attribute_value(attribute)
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list) and value and isinstance(value[0], bytes):
+        return [item.decode() for item in value]
+    return value
+
+
 class _Holder(Module):
     """A plain container for the parameters under one dotted prefix."""
 
@@ -62,7 +72,7 @@ class OnnxModule(Module):
                             if value.name not in initializer_names]
         self.output_names = [value.name for value in graph.output]
         self._nodes = [_Node(node.op_type, list(node.input), list(node.output),
-                             {attribute.name: helper.get_attribute_value(attribute)
+                             {attribute.name: _attribute_value(attribute)
                               for attribute in node.attribute},
                              IMPORT_OPS[node.op_type]) for node in graph.node]
         statistics = {node.input[index] for node in graph.node

@@ -2,8 +2,9 @@
 
 The engine's own graph keeps only the inputs that need a gradient (a BatchNorm buffer or a
 constant is None in `next_edges`); an exporter needs them all. `record_ops()` installs an
-observer in `engine.hooks.op_recorder`, which `Function.apply` calls for every op while it is
-installed (and which costs one `is None` test when it is not).
+observer in `engine.hooks.op_recorder`, which `Function.apply` calls for every op and
+`Tensor._from_op` for every tensor an op or a no-graph helper (comparisons, argmax) makes,
+while it is installed (each costs one `is None` test when it is not).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class OpRecorder:
 
     def __init__(self) -> None:
         self.ops: list[RecordedOp] = []
+        # tensors made during the recording, by ops or by code outside them (a comparison,
+        # argmax): id -> tensor, kept alive so ids stay unique
+        self.made: dict[int, Tensor] = {}
+
+    def created(self, tensor: Tensor) -> None:
+        self.made[id(tensor)] = tensor
 
     def record(self, function: Function, inputs: tuple, output: Tensor) -> None:
         versions = tuple(None if tensor is None else tensor._version[0] for tensor in inputs)
