@@ -144,6 +144,8 @@ def _update_running(mean: Tensor, var: Tensor, batch_mean: Tensor, batch_var: Te
     with no_grad():
         unbiased = batch_var.data.reshape(-1) * (count / max(count - 1, 1))
         for running, batch in ((mean, batch_mean.data.reshape(-1)), (var, unbiased)):
+            if running.requires_grad:
+                continue  # not a buffer (a weight torch shared because values were equal)
             running.data[...] = momentum * running.data + (1 - momentum) * batch
             running._version[0] += 1
 
