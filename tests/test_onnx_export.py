@@ -258,3 +258,37 @@ def test_core_package_does_not_import_onnx():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, check=True)
     assert result.stdout.split() == ["False", "False", "False"]
+
+
+def _viz_cli(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {"PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "minigrad.viz", *arguments],
+                          capture_output=True, text=True, cwd=tmp_path, env=environment,
+                          check=False)
+
+
+def test_viz_cli_writes_onnx(tmp_path):
+    result = _viz_cli(tmp_path, "lenet5", "--input-size", "1,1,28,28", "--format", "onnx")
+    assert result.returncode == 0, result.stderr
+    assert "wrote lenet5.onnx (12 ONNX nodes, opset 17, LeNet5" in result.stdout
+    onnx.checker.check_model(str(tmp_path / "lenet5.onnx"), full_check=True)
+    session = _session(tmp_path / "lenet5.onnx")
+    (logits,) = session.run(None, {"input": np.zeros((3, 1, 28, 28), np.float32)})
+    assert logits.shape == (3, 10)
+    # the extension alone also selects ONNX
+    result = _viz_cli(tmp_path, "simplecnn", "-o", "net.onnx")
+    assert result.returncode == 0 and (tmp_path / "net.onnx").exists()
+
+
+def test_viz_cli_onnx_errors_are_usage_errors(tmp_path):
+    (tmp_path / "prodnet.py").write_text(
+        "from minigrad import nn\n"
+        "class Net(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x.prod(1)\n")
+    result = _viz_cli(tmp_path, "prodnet:Net", "--input-size", "2,3", "--format", "onnx")
+    assert result.returncode == 2
+    assert "no ONNX mapping for op Prod (from module Net)" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = _viz_cli(tmp_path, "lenet5", "--format", "onnx", "--grads")
+    assert result.returncode == 2 and "--grads" in result.stderr

@@ -8,7 +8,9 @@ MODEL is a built-in model by its lower-case class name (`lenet5`, `simplecnn`, a
 function returning one. A class or function that takes `in_channels` or `input_size` gets them
 from --input-size. The script runs one forward pass on random normal input (and with --grads a
 cross-entropy backward on random labels) and writes the picture; the format comes from the
-file's extension (svg, png, pdf; .gv or .dot writes the graphviz source).
+file's extension (svg, png, pdf; .gv or .dot writes the graphviz source) or from --format;
+`--format onnx` (or a .onnx file) writes the model as ONNX instead of a picture (needs the
+`onnx` extra: pip install 'minigrad[onnx]').
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from minigrad import nn
 from .grads import record_grads
 from .graph import draw_graph
 
-FORMATS = ("svg", "png", "pdf", "gv", "dot")
+FORMATS = ("svg", "png", "pdf", "gv", "dot", "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,14 +39,19 @@ def main(argv: list[str] | None = None) -> int:
         model = _build_model(args.model, size)
     except (ValueError, TypeError, ImportError, AttributeError) as error:
         parser.error(f"{type(error).__name__}: {error}")
-    output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}.svg")
-    file_format = output_path.suffix.lstrip(".").lower()
+    output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}."
+                                      f"{args.format or 'svg'}")
+    file_format = args.format or output_path.suffix.lstrip(".").lower()
     if file_format not in FORMATS:
         parser.error(f"cannot tell the format of {output_path}: use one of "
-                     f"{', '.join('.' + name for name in FORMATS)}")
+                     f"{', '.join('.' + name for name in FORMATS)} or --format")
 
     mg.manual_seed(args.seed)
     inputs = mg.randn(*size)
+    if file_format == "onnx":
+        if args.grads:
+            parser.error("--grads draws gradients; it cannot be combined with --format onnx")
+        return _write_onnx(parser, model, inputs, output_path)
     names = {"input": inputs}
     if args.grads:
         with record_grads() as grads:
@@ -85,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="input shape, comma separated (default 1,1,28,28)")
     parser.add_argument("-o", "--output", help="output file: .svg, .png, .pdf, .gv "
                                                "(default <model>.svg)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default: from the file's extension); onnx "
+                             "writes the model as an ONNX file")
     parser.add_argument("--grads", action="store_true",
                         help="backward a cross-entropy loss on random labels and colour nodes "
                              "by gradient norm")
@@ -99,6 +109,23 @@ def _parser() -> argparse.ArgumentParser:
                         help="layout direction (default TB: top to bottom)")
     parser.add_argument("--seed", type=int, default=0, help="seed for input, labels and init")
     return parser
+
+
+def _write_onnx(parser: argparse.ArgumentParser, model: Any, inputs: Any,
+                output_path: Path) -> int:
+    """Export the model (run on `inputs`) as ONNX instead of drawing it."""
+    try:
+        from .. import onnx as mg_onnx
+    except ImportError as error:
+        parser.error(str(error))
+    try:
+        proto = mg_onnx.export(model, inputs, str(output_path))
+    except NotImplementedError as error:
+        parser.error(str(error))
+    print(f"wrote {output_path} ({len(proto.graph.node)} ONNX nodes, opset "
+          f"{proto.opset_import[0].version}, {type(model).__name__}, input "
+          f"{tuple(inputs.shape)}, batch axis dynamic)")
+    return 0
 
 
 def _input_size(text: str) -> tuple[int, ...]:
