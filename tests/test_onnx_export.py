@@ -161,6 +161,21 @@ def test_op_table_against_onnxruntime(opset, tmp_path):
     assert ("Gelu" in ops) == (opset >= 20)
 
 
+class _Indexing(nn.Module):
+    def forward(self, x):  # (N, 4, 5, 6)
+        a = x[:, 1]                                  # (N, 5, 6)
+        b = x[..., ::2]                              # (N, 4, 5, 3)
+        c = x[:, None, 2:4, -1]                      # (N, 1, 2, 5)
+        d = x.flip(1, 3)[:, :, 1:, 1:-1]             # (N, 4, 4, 4)
+        e = x[:, 0, 0, :2].repeat(1, 3)              # (N, 6)
+        return a.sum((1, 2)) + b.sum((1, 2, 3)) + c.sum((1, 2, 3)) * d.mean((1, 2, 3)) + e.sum(1)
+
+
+def test_indexing_flip_and_repeat(tmp_path):
+    proto = _check_against_ort(_Indexing(), (2, 4, 5, 6), tmp_path / "index.onnx")
+    assert {"Slice", "Tile"} <= {node.op_type for node in proto.graph.node}
+
+
 def test_linear_on_three_dims_and_matmul(tmp_path):
     class Attention(nn.Module):
         def __init__(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
 __all__ = ["GraphBuilder"]
 
@@ -22,7 +22,7 @@ class GraphBuilder:
     def __init__(self, opset: int) -> None:
         self.opset = opset
         self.nodes: list[onnx.NodeProto] = []
-        self.initializers: dict[str, onnx.TensorProto] = {}
+        self.initializers: dict[str, np.ndarray] = {}  # name -> array, written by write_to
         self.dynamic: set[str] = set()
         self._taken: set[str] = set()
         self._counters: dict[str, int] = {}
@@ -64,19 +64,29 @@ class GraphBuilder:
     def initializer(self, name: str, array: np.ndarray) -> str:
         """Add a named initializer (a parameter or buffer under its state_dict key)."""
         if name not in self.initializers:
-            self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(array), name)
+            self.initializers[name] = np.asarray(array)
         return name
 
     def constant(self, array: Any, hint: str = "const", dtype: Any = None) -> str:
         """Add an anonymous constant as an initializer; returns its name."""
-        value = np.asarray(array, dtype=dtype)
         name = self.fresh(hint)
-        self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(value), name)
+        self.initializers[name] = np.asarray(array, dtype=dtype)
         return name
 
     def ints(self, values: Sequence[int], hint: str = "ints") -> str:
         """A 1-D int64 constant (shapes, axes, pads)."""
         return self.constant(np.asarray(list(values), dtype=np.int64), hint)
+
+    def write_initializers(self, graph: onnx.GraphProto) -> None:
+        """Add the initializers to `graph` in place (no copy of a whole list of big tensors,
+        which is what `helper.make_graph(initializer=...)` would make)."""
+        for name, array in self.initializers.items():
+            tensor = graph.initializer.add()
+            tensor.name = name
+            tensor.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
+            tensor.dims.extend(array.shape)
+            tensor.raw_data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"),
+                                                                 copy=False).tobytes()
 
     def is_dynamic(self, name: str | None) -> bool:
         return name is not None and name in self.dynamic

@@ -57,8 +57,13 @@ def export(model: Any, args: Tensor | Sequence[Tensor], f: str | os.PathLike | I
     finally:
         for module, training in modes:
             module.training = training  # each module's own mode, as it was
-    onnx.checker.check_model(proto, full_check=True)
-    onnx.save_model(proto, f)
+    serialized = proto.SerializeToString()  # once, for the check and the file
+    onnx.checker.check_model(serialized, full_check=True)
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "wb") as handle:
+            handle.write(serialized)
+    else:
+        f.write(serialized)
     return proto
 
 
@@ -97,10 +102,11 @@ def _build(model: Any, ops: list[RecordedOp], made: dict, inputs: tuple, outputs
     graph_inputs = [_value_info(name, tensor, axes.get(name, {}))
                     for tensor, name in zip(inputs, input_names)]
     graph = helper.make_graph(_without_output_copies(builder.nodes, output_names),
-                              type(model).__name__, graph_inputs, graph_outputs,
-                              initializer=list(builder.initializers.values()))
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                             producer_name="minigrad")
+                              type(model).__name__, graph_inputs, graph_outputs)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="minigrad")
+    builder.write_initializers(proto.graph)  # after make_model, which copies the graph
+    return proto
 
 
 # ---- arguments -------------------------------------------------------------------------------

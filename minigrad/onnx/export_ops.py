@@ -212,6 +212,22 @@ def _expand(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     b.node("Expand", [ins[0], b.ints(shape, "shape")], out)
 
 
+def _flip(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    dims = list(op.options["dims"])
+    b.node("Slice", [ins[0], b.ints([-1] * len(dims), "starts"),
+                     b.ints([_BEFORE_START] * len(dims), "ends"), b.ints(dims, "axes"),
+                     b.ints([-1] * len(dims), "steps")], out)
+
+
+def _repeat(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    repeats = list(op.options["repeats"])
+    source = ins[0]
+    extra = len(repeats) - op.inputs[0].ndim
+    if extra:  # new leading dims of size 1 first, as np.tile does
+        source = b.node("Unsqueeze", [source, b.ints(list(range(extra)), "axes")])
+    b.node("Tile", [source, b.ints(repeats, "repeats")], out)
+
+
 def _cat(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     b.node("Concat", ins, out, axis=op.options["dim"])
 
@@ -260,36 +276,22 @@ def _index(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     if Ellipsis in key:
         at = key.index(Ellipsis)
         key[at:at + 1] = [slice(None)] * (len(shape) - used)
-    key += [slice(None)] * (len(shape) - used - (Ellipsis in key))
-    starts, ends, axes, steps = [], [], [], []
-    axis = 0
-    for item in key:
-        if item is None:
-            continue
+    else:
+        key += [slice(None)] * (len(shape) - used)
+    bounds = []  # (axis, start, end, step) of each axis that is cut
+    for axis, item in enumerate(item for item in key if item is not None):
         if isinstance(item, int):
             start = item % shape[axis]
-            starts.append(start), ends.append(start + 1), axes.append(axis), steps.append(1)
+            bounds.append((axis, start, start + 1, 1))
         elif item != slice(None):
             start, stop, step = item.indices(shape[axis])
-            if step < 0 and stop < 0:
-                stop = _BEFORE_START
-            starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
-        axis += 1
+            bounds.append((axis, start, _BEFORE_START if step < 0 and stop < 0 else stop, step))
     current = ins[0]
-    if axes:
+    if bounds:
+        axes, starts, ends, steps = (list(column) for column in zip(*bounds))
         current = b.node("Slice", [current, b.ints(starts, "starts"), b.ints(ends, "ends"),
                                    b.ints(axes, "axes"), b.ints(steps, "steps")])
-    if tuple(op.output.shape) == tuple(_sliced_shape(shape, axes, starts, ends, steps)):
-        b.node("Identity", [current], out)
-        return
     b.node("Reshape", [current, b.ints(_target_shape(b, op, [current]), "shape")], out)
-
-
-def _sliced_shape(shape: tuple, axes: list, starts: list, ends: list, steps: list) -> list:
-    sizes = list(shape)
-    for axis, start, end, step in zip(axes, starts, ends, steps):
-        sizes[axis] = len(range(start, -1 if end == _BEFORE_START else end, step))
-    return sizes
 
 
 def _identity(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
@@ -373,6 +375,8 @@ EXPORT_OPS: dict[str, Emitter] = {
     "Expand": _expand,
     "Contiguous": _identity,
     "Clone": _identity,
+    "Flip": _flip,
+    "Repeat": _repeat,
     "Cat": _cat,
     "Stack": _stack,
     "ConstantPad": _constant_pad,
