@@ -88,6 +88,19 @@ def test_round_trip_equals_onnxruntime_and_the_original(name):
     assert buffers == {key for key in expected if "running_" in key}
 
 
+@pytest.mark.parametrize("opset", [17, 20])
+def test_gelu_round_trip(opset):
+    mg.manual_seed(0)
+    original = nn.Sequential(nn.Linear(6, 16), nn.GELU(), nn.Linear(16, 16),
+                             nn.GELU(approximate="tanh"), nn.Linear(16, 3))
+    buffer = io.BytesIO()
+    mg_onnx.export(original, mg.randn(2, 6), buffer, opset_version=opset)
+    loaded = mg_onnx.load_model(io.BytesIO(buffer.getvalue()))
+    _assert_matches_ort(buffer.getvalue(), loaded, [(2, 6), (7, 6)])
+    assert [node.op_type for node in loaded._nodes].count("Gelu") == (1 if opset < 20 else 2)
+    assert set(loaded.state_dict()) == set(original.state_dict())
+
+
 def test_loaded_model_fine_tunes(tmp_path):
     mg.manual_seed(0)
     path = tmp_path / "lenet.onnx"
@@ -214,6 +227,7 @@ def _torch_nets() -> dict:
     nets = {"view": ViewNet(), "branch": BranchNet(), "residual": ResidualNet(),
             "gelu_mlp": tnn.Sequential(tnn.Linear(10, 32), tnn.GELU(), tnn.Dropout(0.1),
                                        tnn.Linear(32, 4))}
+    nets["gelu_mlp_erf"] = nets["gelu_mlp"]  # opset 17: GELU as Div, Erf, Add, Mul, Mul
     for net in nets.values():
         for module in net.modules():
             if isinstance(module, tnn.BatchNorm2d):
@@ -229,6 +243,7 @@ TORCH_CASES = {
     "branch": ((2, 3, 8, 8), 17, {}),
     "residual": ((2, 3, 8, 8), 17, {"do_constant_folding": False}),
     "gelu_mlp": ((2, 10), 20, {}),
+    "gelu_mlp_erf": ((2, 10), 17, {}),
 }
 
 
@@ -245,6 +260,9 @@ def test_pytorch_exports_load_run_and_fine_tune(name):
         expected = net(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(loaded.eval()(mg.tensor(x)).data, expected, rtol=1e-4,
                                atol=1e-5)
+    if name == "gelu_mlp_erf":
+        assert "Erf" in {node.op_type for node in onnx.load_from_string(model_bytes).graph.node}
+        assert "Gelu" in repr([node.op_type for node in loaded._nodes])
     if name == "residual":
         ops = {node.op_type for node in onnx.load_from_string(model_bytes).graph.node}
         assert "BatchNormalization" in ops

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 __all__ = ["GraphBuilder"]
 
@@ -68,9 +68,12 @@ class GraphBuilder:
         return name
 
     def constant(self, array: Any, hint: str = "const", dtype: Any = None) -> str:
-        """Add an anonymous constant as an initializer; returns its name."""
+        """Add an anonymous constant as a Constant node (as torch.onnx does: initializers
+        are for the state_dict, which importers turn into parameters); returns its name."""
+        value = np.ascontiguousarray(np.asarray(array, dtype=dtype))
         name = self.fresh(hint)
-        self.initializers[name] = np.asarray(array, dtype=dtype)
+        self.nodes.append(helper.make_node("Constant", [], [name], name=f"Constant_{name}",
+                                           value=numpy_helper.from_array(value, name)))
         return name
 
     def ints(self, values: Sequence[int], hint: str = "ints") -> str:

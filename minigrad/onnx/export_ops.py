@@ -120,12 +120,13 @@ def _softmax(onnx_op: str) -> Emitter:
 
 # ---- activations written with other ops --------------------------------------------------
 def _gelu(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """Gelu from opset 20; before, x * (1 + erf(x / sqrt 2)) * 0.5 in the node order
+    torch.onnx writes (which `load_model` recognises and runs as one gelu)."""
     approximate = op.options["approximate"]
     if b.opset >= 20:
         b.node("Gelu", ins, out, approximate=approximate)
         return
     x = ins[0]
-    half_x = b.node("Mul", [x, _scalar_like(b, op, 0.5)])
     if approximate == "tanh":
         cube = b.node("Mul", [b.node("Mul", [x, x]), x])
         inner = b.node("Add", [x, b.node("Mul", [cube, _scalar_like(b, op, 0.044715)])])
@@ -133,7 +134,8 @@ def _gelu(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
         curve = b.node("Tanh", [scaled])
     else:
         curve = b.node("Erf", [b.node("Div", [x, _scalar_like(b, op, math.sqrt(2))])])
-    b.node("Mul", [half_x, b.node("Add", [curve, _scalar_like(b, op, 1.0)])], out)
+    scaled_x = b.node("Mul", [x, b.node("Add", [curve, _scalar_like(b, op, 1.0)])])
+    b.node("Mul", [scaled_x, _scalar_like(b, op, 0.5)], out)
 
 
 def _silu(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:

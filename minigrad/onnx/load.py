@@ -4,6 +4,8 @@ The module runs the graph node by node with minigrad ops (the table in `import_o
 gradients flow to every float initializer: the model can be evaluated and fine-tuned. The
 initializers keep their ONNX names as state_dict keys ("conv1.weight" lives in a child
 module "conv1"), so a model exported by minigrad or torch loads its own state_dict back.
+Before running, `fuse` turns node patterns minigrad runs as one op (the Erf form of GELU)
+into that op.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from onnx import helper, numpy_helper
 from ..engine import Tensor
 from ..nn.module import Module
 from ..nn.parameter import Parameter
+from .fuse import fuse_erf_gelu
 from .import_ops import IMPORT_OPS, Handler
 
 __all__ = ["OnnxModule", "load_model"]
@@ -67,6 +70,7 @@ class OnnxModule(Module):
     def __init__(self, model: onnx.ModelProto) -> None:
         super().__init__()
         graph = model.graph
+        nodes = fuse_erf_gelu(graph)
         initializer_names = {tensor.name for tensor in graph.initializer}
         self.input_names = [value.name for value in graph.input
                             if value.name not in initializer_names]
@@ -74,13 +78,16 @@ class OnnxModule(Module):
         self._nodes = [_Node(node.op_type, list(node.input), list(node.output),
                              {attribute.name: _attribute_value(attribute)
                               for attribute in node.attribute},
-                             IMPORT_OPS[node.op_type]) for node in graph.node]
-        statistics = {node.input[index] for node in graph.node
+                             IMPORT_OPS[node.op_type]) for node in nodes]
+        statistics = {node.input[index] for node in nodes
                       if node.op_type == "BatchNormalization"
                       for index in _BATCH_NORM_STATISTICS if index < len(node.input)}
         self._values: dict[str, str] = {}       # ONNX name -> dotted attribute path
         self._constants: dict[str, np.ndarray] = {}
+        used = {name for node in nodes for name in node.input} | set(self.output_names)
         for tensor in graph.initializer:
+            if tensor.name not in used:
+                continue  # a constant of a fused pattern, or dead weight
             self._add_initializer(tensor.name, numpy_helper.to_array(tensor).copy(),
                                   tensor.name in statistics)
 
@@ -156,7 +163,7 @@ def load_model(path: str | os.PathLike | IO[bytes] | onnx.ModelProto) -> OnnxMod
     onnx.checker.check_model(model)
     missing = sorted({node.op_type if node.domain in ("", "ai.onnx")
                       else f"{node.domain}::{node.op_type}"
-                      for node in model.graph.node
+                      for node in fuse_erf_gelu(model.graph)
                       if node.domain not in ("", "ai.onnx") or node.op_type not in IMPORT_OPS})
     if missing:
         raise NotImplementedError(f"load_model: unsupported ONNX ops: {', '.join(missing)} "
