@@ -251,7 +251,8 @@ def _onnx_pads(ndim: int, pad: tuple[int, ...]) -> list[int]:
 
 def _constant_pad(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     pads = b.ints(_onnx_pads(op.inputs[0].ndim, op.options["pad"]), "pads")
-    value = b.constant(np.asarray(op.options["value"], dtype=op.output.dtype), "pad_value")
+    fill = np.asarray(op.options["value"], dtype=op.output.dtype).reshape(())  # a scalar
+    value = b.constant(fill, "pad_value")
     b.node("Pad", [ins[0], pads, value], out, mode="constant")
 
 

@@ -40,6 +40,11 @@ def _ints(value: Value) -> list[int]:
     return [int(item) for item in _array(value).reshape(-1)]
 
 
+def _scalar(value: Value) -> float:
+    """A one-element value (a pad value, a clip bound) as a float."""
+    return float(_array(value).reshape(-1)[0])
+
+
 def _is_static(values: list) -> bool:
     return all(value is None or not isinstance(value, Tensor) for value in values)
 
@@ -151,7 +156,7 @@ def _update_running(mean: Tensor, var: Tensor, batch_mean: Tensor, batch_var: Te
 
 
 def _dropout(module: Any, attrs: dict, ins: list) -> Any:
-    ratio = float(_array(ins[1])) if len(ins) > 1 and ins[1] is not None else attrs.get(
+    ratio = _scalar(ins[1]) if len(ins) > 1 and ins[1] is not None else attrs.get(
         "ratio", 0.5)
     return F.dropout(_tensor(ins[0]), ratio, training=module.training)
 
@@ -216,7 +221,7 @@ def _clip(module: Any, attrs: dict, ins: list) -> Tensor:
     x = _tensor(ins[0])
     low = ins[1] if len(ins) > 1 else attrs.get("min")
     high = ins[2] if len(ins) > 2 else attrs.get("max")
-    bounds = [None if bound is None else float(_array(bound)) for bound in (low, high)]
+    bounds = [None if bound is None else _scalar(bound) for bound in (low, high)]
     return mg.clamp(x, *bounds)
 
 
@@ -331,10 +336,21 @@ def _slice(module: Any, attrs: dict, ins: list) -> Value:
     steps = _ints(ins[4]) if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
     key = [slice(None)] * len(x.shape)
     for start, end, axis, step in zip(starts, ends, axes, steps):
+        axis = axis % len(x.shape)
         key[axis] = _onnx_slice(start, end, step, x.shape[axis])
         if step < 0 and isinstance(x, Tensor):
-            raise NotImplementedError("load_model: Slice with a negative step on a tensor")
+            # Tensors take no negative steps (as in PyTorch): flip, then step forwards
+            x = x.flip(axis)
+            key[axis] = _flipped(key[axis], x.shape[axis])
     return _array(x)[tuple(key)] if not isinstance(x, Tensor) else x[tuple(key)]
+
+
+def _flipped(backwards: slice, size: int) -> slice:
+    """The slice of the flipped axis that picks what `backwards` picked, in order."""
+    picked = range(size)[backwards]
+    if not picked:
+        return slice(0, 0)
+    return slice(size - 1 - picked.start, size - 1 - picked[-1] + 1, -picked.step)
 
 
 def _onnx_slice(start: int, end: int, step: int, size: int) -> slice:
@@ -361,6 +377,13 @@ def _expand(module: Any, attrs: dict, ins: list) -> Value:
     return ins[0].expand(*shape)
 
 
+def _tile(module: Any, attrs: dict, ins: list) -> Value:
+    repeats = _ints(ins[1])
+    if not isinstance(ins[0], Tensor):
+        return np.tile(_array(ins[0]), repeats)
+    return ins[0].repeat(*repeats)
+
+
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate",
               "wrap": "circular"}
 
@@ -368,7 +391,7 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate",
 def _pad(module: Any, attrs: dict, ins: list) -> Tensor:
     x = _tensor(ins[0])
     pads = _ints(ins[1]) if len(ins) > 1 else attrs["pads"]
-    value = float(_array(ins[2])) if len(ins) > 2 and ins[2] is not None else 0.0
+    value = _scalar(ins[2]) if len(ins) > 2 and ins[2] is not None else 0.0
     axes = _axes(attrs, ins, 3) or list(range(x.ndim))
     half = len(pads) // 2
     begins, ends = dict(zip(axes, pads[:half])), dict(zip(axes, pads[half:]))
@@ -451,6 +474,7 @@ IMPORT_OPS: dict[str, Handler] = {
     "Slice": _slice,
     "ConstantOfShape": _constant_of_shape,
     "Expand": _expand,
+    "Tile": _tile,
     "Pad": _pad,
     # reductions
     "ReduceMean": _reduce("mean", np.mean),
