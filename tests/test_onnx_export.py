@@ -183,6 +183,30 @@ def test_indexing_flip_and_repeat(tmp_path):
     assert {"Slice", "Tile"} <= {node.op_type for node in proto.graph.node}
 
 
+def test_embedding_lookup_is_a_gather_of_an_int64_input(tmp_path):
+    class Bag(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(20, 6)
+            self.head = nn.Linear(6, 3)
+
+        def forward(self, ids):  # (N, T) int64
+            return self.head(self.embedding(ids)).mean(1)
+
+    model = Bag()
+    path = tmp_path / "bag.onnx"
+    proto = mg_onnx.export(model, mg.randint(0, 20, (2, 5)), str(path))
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    assert proto.graph.node[0].op_type == "Gather"
+    assert list(proto.graph.node[0].input) == ["embedding.weight", "input"]
+    session = _session(path)
+    loaded = mg_onnx.load_model(str(path))
+    ids = mg.randint(0, 20, (4, 7))
+    (got,) = session.run(None, {"input": ids.data})
+    np.testing.assert_allclose(got, model(ids).data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded(ids).data, got, rtol=1e-5, atol=1e-6)
+
+
 def test_linear_on_three_dims_and_matmul(tmp_path):
     class Attention(nn.Module):
         def __init__(self) -> None:

@@ -92,6 +92,7 @@ def _build(model: Any, ops: list[RecordedOp], made: dict, inputs: tuple, outputs
     for name in state_names.values():
         if name not in input_names + output_names:
             builder.reserve(name)
+    ops = _same_array_as_known(ops, inputs)
     _emit_all(builder, _ops_reaching(ops, outputs), values, state_names, made)
 
     graph_outputs = []
@@ -188,6 +189,18 @@ def _ops_reaching(ops: list[RecordedOp], outputs: tuple) -> list[RecordedOp]:
             kept.append(op)
             needed.update(id(tensor) for tensor in op.inputs if tensor is not None)
     return kept[::-1]
+
+
+def _same_array_as_known(ops: list[RecordedOp], inputs: tuple) -> list[RecordedOp]:
+    """Replace an op input that wraps the very array of a graph input or of an earlier op's
+    output (getitem wraps its index tensor anew: `weight[indices]`) by that tensor."""
+    known = {id(tensor.data): tensor for tensor in inputs}
+    for op in ops:
+        op.inputs = tuple(
+            known.get(id(tensor.data), tensor) if tensor is not None else None
+            for tensor in op.inputs)
+        known.setdefault(id(op.output.data), op.output)
+    return ops
 
 
 def _value_of(builder: GraphBuilder, tensor: Tensor | None, values: dict[int, str],

@@ -22,6 +22,8 @@ __all__ = ["EXPORT_OPS", "Emitter"]
 
 Emitter = Callable[[GraphBuilder, RecordedOp, list, str], None]
 
+# how an Index op's key marks the place of an index tensor (minigrad.ops.movement)
+_ARRAY_SLOT = "tensor"
 # an `ends` value past any axis, for Slice with a negative step that runs to the start
 _BEFORE_START = -(2**63) + 1
 
@@ -270,10 +272,12 @@ def _index_pad(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
 def _index(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     """Basic indexing (ints, slices, None, ...) as one Slice and a Reshape."""
     key = list(op.options["key"])
+    if _ARRAY_SLOT in key:
+        _gather(b, op, ins, out, key)
+        return
     if any(not (item is None or item is Ellipsis or isinstance(item, (int, slice)))
            for item in key):
-        raise NotImplementedError("onnx.export: indexing with index tensors (advanced "
-                                  "indexing) has no mapping yet")
+        raise NotImplementedError(f"onnx.export: indexing with key {tuple(key)} has no mapping")
     shape = op.inputs[0].shape
     used = sum(1 for item in key if item is not None and item is not Ellipsis)
     if Ellipsis in key:
@@ -295,6 +299,17 @@ def _index(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
         current = b.node("Slice", [current, b.ints(starts, "starts"), b.ints(ends, "ends"),
                                    b.ints(axes, "axes"), b.ints(steps, "steps")])
     b.node("Reshape", [current, b.ints(_target_shape(b, op, [current]), "shape")], out)
+
+
+def _gather(b: GraphBuilder, op: RecordedOp, ins: list, out: str, key: list) -> None:
+    """x[:, ..., indices] with one integer index tensor after full slices: Gather (an
+    embedding lookup is weight[indices])."""
+    position = key.index(_ARRAY_SLOT)
+    if (key.count(_ARRAY_SLOT) != 1 or any(item != slice(None) for item in key[:position])
+            or op.inputs[1].dtype.kind not in "iu"):
+        raise NotImplementedError(f"onnx.export: advanced indexing with key {tuple(key)} "
+                                  f"(only x[:, ..., int_tensor] maps to Gather)")
+    b.node("Gather", ins[:2], out, axis=position)
 
 
 def _identity(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
