@@ -150,6 +150,7 @@ class _Everything(nn.Module):
         y = y.permute(0, 2, 3, 1)                               # (N, 2, 2, 12)
         y = y[:, :, :, 1:7]                                     # (N, 2, 2, 6)
         y = y.mean((1, 2)) + y.amax(1).sum(1) - y.amin(2).sum(1) * 0.5
+        y = y + y.var(1, keepdim=True) + y.std(1, correction=0, keepdim=True)
         y = self.linear(y)                                      # (N, 5)
         y = mg.where(self.mask, y, y * 0.5) + mg.stack([y, y], dim=1).sum(1)
         z = y.unsqueeze(1).expand(y.shape[0], 3, 5).flatten(1)  # (N, 15)

@@ -19,8 +19,9 @@ class GraphBuilder:
     can change); everything else is fixed by the parameters and constants.
     """
 
-    def __init__(self, opset: int) -> None:
+    def __init__(self, opset: int, dynamic_batch: bool = True) -> None:
         self.opset = opset
+        self.dynamic_batch = dynamic_batch  # whether any input or output axis may vary
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: dict[str, np.ndarray] = {}  # name -> array, written by write_to
         self.dynamic: set[str] = set()

@@ -79,7 +79,7 @@ def _build(model: Any, ops: list[RecordedOp], made: dict, inputs: tuple, outputs
     output_names = _names("output", output_names, len(outputs))
     axes = _dynamic_axes(dynamic_axes, input_names, output_names, inputs, outputs)
 
-    builder = GraphBuilder(opset)
+    builder = GraphBuilder(opset, dynamic_batch=any(axes.values()))
     values: dict[int, str] = {}
     for tensor, name in zip(inputs, input_names):
         values[id(tensor)] = builder.reserve(name)

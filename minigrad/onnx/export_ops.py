@@ -321,16 +321,47 @@ def _cast(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
 
 
 # ---- reductions ----------------------------------------------------------------------------
-def _reduce(onnx_op: str, axes_input_from: int) -> Emitter:
-    """Reductions take `axes` as an input from opset `axes_input_from`, an attribute before."""
+# the opset from which each reduction takes `axes` as an input rather than an attribute
+_AXES_INPUT_FROM = {"ReduceSum": 13, "ReduceMean": 18, "ReduceMax": 18, "ReduceMin": 18,
+                    "ReduceLogSumExp": 18}
+
+
+def _reduce_node(b: GraphBuilder, onnx_op: str, x: str, axes: list[int], keepdims: bool,
+                 out: str | None = None) -> str:
+    if b.opset >= _AXES_INPUT_FROM[onnx_op]:
+        return b.node(onnx_op, [x, b.ints(axes, "axes")], out, keepdims=int(keepdims))
+    return b.node(onnx_op, [x], out, axes=axes, keepdims=int(keepdims))
+
+
+def _reduce(onnx_op: str) -> Emitter:
     def emit(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
-        axes = list(op.options["dim"])
-        keepdims = int(op.options["keepdim"])
-        if b.opset >= axes_input_from:
-            b.node(onnx_op, [ins[0], b.ints(axes, "axes")], out, keepdims=keepdims)
-        else:
-            b.node(onnx_op, ins[:1], out, axes=axes, keepdims=keepdims)
+        _reduce_node(b, onnx_op, ins[0], list(op.options["dim"]), op.options["keepdim"], out)
     return emit
+
+
+def _variance(b: GraphBuilder, op: RecordedOp, ins: list, out: str | None) -> str:
+    """mean((x - mean(x))^2) times n / (n - correction)."""
+    axes, correction = list(op.options["dim"]), op.options["correction"]
+    shape = op.inputs[0].shape
+    if correction and 0 in axes and b.is_dynamic(ins[0]) and b.dynamic_batch:
+        raise NotImplementedError("onnx.export: var/std with a correction over the batch axis "
+                                  "needs a fixed batch size (dynamic_axes={})")
+    centered = b.node("Sub", [ins[0], _reduce_node(b, "ReduceMean", ins[0], axes, True)])
+    squared = b.node("Mul", [centered, centered])
+    if not correction:
+        return _reduce_node(b, "ReduceMean", squared, axes, op.options["keepdim"], out)
+    count = int(np.prod([shape[axis] for axis in axes]))
+    mean = _reduce_node(b, "ReduceMean", squared, axes, op.options["keepdim"])
+    scale = count / max(count - correction, 0) if count > correction else np.inf
+    return b.node("Mul", [mean, _scalar_like(b, op, scale)], out)
+
+
+def _var(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    _variance(b, op, ins, out)
+
+
+def _std(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    b.node("Sqrt", [_variance(b, op, ins, None)], out)
 
 
 EXPORT_OPS: dict[str, Emitter] = {
@@ -401,9 +432,11 @@ EXPORT_OPS: dict[str, Emitter] = {
     "IndexPad": _index_pad,
     "Index": _index,
     # reductions
-    "Sum": _reduce("ReduceSum", 13),
-    "Mean": _reduce("ReduceMean", 18),
-    "Amax": _reduce("ReduceMax", 18),
-    "Amin": _reduce("ReduceMin", 18),
-    "LogSumExp": _reduce("ReduceLogSumExp", 18),
+    "Sum": _reduce("ReduceSum"),
+    "Mean": _reduce("ReduceMean"),
+    "Amax": _reduce("ReduceMax"),
+    "Amin": _reduce("ReduceMin"),
+    "LogSumExp": _reduce("ReduceLogSumExp"),
+    "Var": _var,
+    "Std": _std,
 }
