@@ -1,8 +1,9 @@
 """`export`: run a model once in eval mode, record its ops and write them as an ONNX file.
 
 Spelled as `torch.onnx.export`. Parameters and buffers become initializers named by their
-state_dict keys; each recorded op becomes ONNX nodes through the table in `export_ops`; the
-few ops of an eval-mode BatchNorm call become one BatchNormalization node.
+state_dict keys; each recorded op becomes ONNX nodes through the table in `export_ops`, except
+the ops of a module call that `module_patterns` writes as one node (an eval-mode BatchNorm
+becomes BatchNormalization).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from onnx import helper
 from ..engine import Tensor, no_grad
 from .builder import GraphBuilder
 from .export_ops import EXPORT_OPS
+from .module_patterns import MODULE_PATTERNS
 from .trace import RecordedOp, record_ops
 
 __all__ = ["DEFAULT_OPSET", "export"]
@@ -224,9 +226,9 @@ def _emit_all(builder: GraphBuilder, ops: list[RecordedOp], values: dict[int, st
               state_names: dict[int, str], made: dict) -> None:
     index = 0
     while index < len(ops):
-        group_end = _batch_norm_group(ops, index)
-        if group_end is not None and _emit_batch_norm(builder, ops[index:group_end], values,
-                                                      state_names):
+        group_end = _module_group(ops, index)
+        if group_end is not None and _emit_module(builder, ops[index:group_end],
+                                                  ops[group_end:], values, state_names):
             index = group_end
             continue
         op = ops[index]
@@ -266,60 +268,49 @@ def _check_no_untraced_inputs(op: RecordedOp, values: dict[int, str],
             f"ONNX export would freeze its values. Register constants as buffers in __init__.")
 
 
-# ---- BatchNorm in eval mode: a handful of ops -> BatchNormalization --------------------------
-def _batch_norm_module(op: RecordedOp) -> Any:
-    from ..nn.normalization import _BatchNorm
-
+# ---- module calls written as one node (module_patterns) --------------------------------------
+def _pattern_module(op: RecordedOp) -> Any:
+    """The innermost module of `op` when a pattern in MODULE_PATTERNS applies to it."""
     module = op.modules[-1] if op.modules else None
-    if isinstance(module, _BatchNorm) and not module.training and (
-            module.running_mean is not None):
-        return module
-    return None
+    pattern = MODULE_PATTERNS.get(type(module).__name__)
+    return module if pattern is not None and pattern.applies(module) else None
 
 
-def _batch_norm_group(ops: list[RecordedOp], start: int) -> int | None:
-    """The end of the run of ops from one eval-mode BatchNorm call starting at `start`."""
-    module = _batch_norm_module(ops[start])
+def _module_group(ops: list[RecordedOp], start: int) -> int | None:
+    """The end of the run of ops of one patterned module call starting at `start`."""
+    module = _pattern_module(ops[start])
     if module is None:
         return None
     end = start + 1
-    while end < len(ops) and _batch_norm_module(ops[end]) is module:
+    while end < len(ops) and _pattern_module(ops[end]) is module:
         end += 1
     return end
 
 
-def _emit_batch_norm(builder: GraphBuilder, group: list[RecordedOp], values: dict[int, str],
-                     state_names: dict[int, str]) -> bool:
-    """One BatchNormalization node for the group, when its only input from outside the
-    module is the data (the rest are the module's own tensors or constants)."""
+def _emit_module(builder: GraphBuilder, group: list[RecordedOp], later: list[RecordedOp],
+                 values: dict[int, str], state_names: dict[int, str]) -> bool:
+    """Write the group as its module's pattern, when its only input from outside the module
+    is the data (the rest are the module's own tensors or constants) and only its last
+    output is used; otherwise leave it to the op table."""
     module = group[0].modules[-1]
     produced = {id(op.output) for op in group}
     outside = [tensor for op in group for tensor in op.inputs
                if tensor is not None and id(tensor) not in produced and id(tensor) in values
                and builder.is_dynamic(values[id(tensor)])]
-    if len({id(tensor) for tensor in outside}) != 1 or outside[0].ndim < 2:
+    used_later = {id(tensor) for op in later for tensor in op.inputs}
+    if len({id(tensor) for tensor in outside}) != 1 or any(
+            id(op.output) in used_later for op in group[:-1]):
         return False
     data = outside[0]
-    channels = module.num_features
-    dtype = data.dtype
 
-    def state(tensor: Tensor | None, fill: float) -> str:
+    def state(tensor: Tensor | None, fill: float, size: int) -> str:
         if tensor is None:
-            return builder.constant(np.full(channels, fill, dtype=dtype), "bn_default")
+            return builder.constant(np.full(size, fill, dtype=data.dtype), "default")
         return _value_of(builder, tensor, values, state_names)
 
-    output = builder.fresh("batchnorm")
-    builder.node("BatchNormalization",
-                 [values[id(data)], state(module.weight, 1.0), state(module.bias, 0.0),
-                  state(module.running_mean, 0.0), state(module.running_var, 1.0)],
-                 output, epsilon=float(module.eps), momentum=_onnx_momentum(module.momentum))
-    values[id(group[-1].output)] = output
+    pattern = MODULE_PATTERNS[type(module).__name__]
+    values[id(group[-1].output)] = pattern.emit(builder, module, values[id(data)], state)
     return True
-
-
-def _onnx_momentum(momentum: float | None) -> float:
-    """ONNX keeps `momentum` of the old estimate; PyTorch's momentum weighs the new batch."""
-    return 0.9 if momentum is None else 1.0 - float(momentum)
 
 
 # ---- graph inputs and outputs ----------------------------------------------------------------
