@@ -28,6 +28,7 @@ def _session(model_bytes: bytes) -> ort.InferenceSession:
 
 
 def _assert_matches_ort(model_bytes: bytes, loaded: OnnxModule, shapes: list[tuple]) -> None:
+    """The loaded model's outputs equal onnxruntime's on random inputs of each shape."""
     session = _session(model_bytes)
     name = session.get_inputs()[0].name
     loaded.eval()
@@ -223,8 +224,29 @@ def _torch_nets() -> dict:
             y = torch.relu(self.conv(y) + y)
             return self.fc(y.mean((2, 3)))
 
+    class AttentionNet(tnn.Module):
+        """A pre-norm transformer block (LayerNormalization, Split, MatMul/Softmax attention,
+        Erf GELU) and a mean over the sequence."""
+
+        def __init__(self, width: int = 8, heads: int = 2) -> None:
+            super().__init__()
+            self.heads = heads
+            self.qkv = tnn.Linear(width, 3 * width)
+            self.proj = tnn.Linear(width, width)
+            self.ln1 = tnn.LayerNorm(width)
+            self.ln2 = tnn.LayerNorm(width)
+            self.ff = tnn.Sequential(tnn.Linear(width, 16), tnn.GELU(), tnn.Linear(16, width))
+
+        def forward(self, x):
+            n, t, d = x.shape
+            q, k, v = (part.reshape(n, t, self.heads, d // self.heads).transpose(1, 2)
+                       for part in self.qkv(self.ln1(x)).split(d, dim=-1))
+            attention = torch.softmax(q @ k.transpose(-2, -1) / (d // self.heads) ** 0.5, -1)
+            x = x + self.proj((attention @ v).transpose(1, 2).reshape(n, t, d))
+            return (x + self.ff(self.ln2(x))).mean(1)
+
     torch.manual_seed(0)
-    nets = {"view": ViewNet(), "branch": BranchNet(), "residual": ResidualNet(),
+    nets = {"view": ViewNet(), "attention": AttentionNet(), "branch": BranchNet(), "residual": ResidualNet(),
             "gelu_mlp": tnn.Sequential(tnn.Linear(10, 32), tnn.GELU(), tnn.Dropout(0.1),
                                        tnn.Linear(32, 4))}
     nets["gelu_mlp_erf"] = nets["gelu_mlp"]  # opset 17: GELU as Div, Erf, Add, Mul, Mul
@@ -244,6 +266,7 @@ TORCH_CASES = {
     "residual": ((2, 3, 8, 8), 17, {"do_constant_folding": False}),
     "gelu_mlp": ((2, 10), 20, {}),
     "gelu_mlp_erf": ((2, 10), 17, {}),
+    "attention": ((2, 5, 8), 17, {}),
 }
 
 

@@ -10,6 +10,7 @@ arithmetic never enters the autograd graph.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -153,6 +154,17 @@ def _update_running(mean: Tensor, var: Tensor, batch_mean: Tensor, batch_var: Te
                 continue  # not a buffer (a weight torch shared because values were equal)
             running.data[...] = momentum * running.data + (1 - momentum) * batch
             running._version[0] += 1
+
+
+def _layer_norm(module: Any, attrs: dict, ins: list) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * scale + bias over the dims from `axis` on."""
+    x, scale = _tensor(ins[0]), _tensor(ins[1])
+    start = attrs.get("axis", -1) % x.ndim
+    dims = tuple(range(start, x.ndim))
+    centered = x - x.mean(dims, keepdim=True)
+    variance = (centered * centered).mean(dims, keepdim=True)
+    out = centered / (variance + attrs.get("epsilon", 1e-5)).sqrt() * scale
+    return out + _tensor(ins[2]) if len(ins) > 2 and ins[2] is not None else out
 
 
 def _dropout(module: Any, attrs: dict, ins: list) -> Any:
@@ -377,6 +389,23 @@ def _expand(module: Any, attrs: dict, ins: list) -> Value:
     return ins[0].expand(*shape)
 
 
+def _split(module: Any, attrs: dict, ins: list) -> tuple:
+    x = ins[0]
+    axis = attrs.get("axis", 0) % len(x.shape)
+    if len(ins) > 1 and ins[1] is not None:
+        sizes = _ints(ins[1])
+    else:
+        parts = attrs["num_outputs"]
+        sizes = [-(-x.shape[axis] // parts)] * parts
+        sizes[-1] = x.shape[axis] - sum(sizes[:-1])
+    bounds = np.cumsum([0] + sizes)
+    lead = (slice(None),) * axis
+    if not isinstance(x, Tensor):
+        x = _array(x)
+    return tuple(x[lead + (slice(int(start), int(end)),)]
+                 for start, end in itertools.pairwise(bounds))
+
+
 def _tile(module: Any, attrs: dict, ins: list) -> Value:
     repeats = _ints(ins[1])
     if not isinstance(ins[0], Tensor):
@@ -431,6 +460,7 @@ IMPORT_OPS: dict[str, Handler] = {
     "GlobalAveragePool": _global_average_pool,
     "GlobalMaxPool": _global_max_pool,
     "BatchNormalization": _batch_norm,
+    "LayerNormalization": _layer_norm,
     "Dropout": _dropout,
     # activations
     "Relu": _relu,
@@ -475,6 +505,7 @@ IMPORT_OPS: dict[str, Handler] = {
     "ConstantOfShape": _constant_of_shape,
     "Expand": _expand,
     "Tile": _tile,
+    "Split": _split,
     "Pad": _pad,
     # reductions
     "ReduceMean": _reduce("mean", np.mean),

@@ -52,6 +52,13 @@ def _attribute_value(attribute: onnx.AttributeProto) -> Any:
     return value
 
 
+def _attributes(node: onnx.NodeProto) -> dict:
+    attrs = {attribute.name: _attribute_value(attribute) for attribute in node.attribute}
+    if node.op_type == "Split":
+        attrs.setdefault("num_outputs", len(node.output))  # equal parts, one per output
+    return attrs
+
+
 class _Holder(Module):
     """A plain container for the parameters under one dotted prefix."""
 
@@ -76,9 +83,7 @@ class OnnxModule(Module):
                             if value.name not in initializer_names]
         self.output_names = [value.name for value in graph.output]
         self._nodes = [_Node(node.op_type, list(node.input), list(node.output),
-                             {attribute.name: _attribute_value(attribute)
-                              for attribute in node.attribute},
-                             IMPORT_OPS[node.op_type]) for node in nodes]
+                             _attributes(node), IMPORT_OPS[node.op_type]) for node in nodes]
         statistics = {node.input[index] for node in nodes
                       if node.op_type == "BatchNormalization"
                       for index in _BATCH_NORM_STATISTICS if index < len(node.input)}
