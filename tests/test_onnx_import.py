@@ -304,3 +304,47 @@ def test_load_model_reads_paths_and_file_objects(tmp_path):
     x = mg.randn(2, 1, 8, 8)
     np.testing.assert_array_equal(from_file(x).data, from_path(x).data)
     assert "OnnxModule(" in repr(from_path) and "nodes=" in repr(from_path)
+
+
+def _torch_layer_variants() -> dict:
+    torch = pytest.importorskip("torch")
+    tnn = torch.nn
+    torch.manual_seed(0)
+    return {
+        "maxpool_ceil_mode": tnn.Sequential(tnn.Conv2d(3, 4, 3), tnn.MaxPool2d(3, 2, 1,
+                                                                               ceil_mode=True)),
+        "avgpool_without_pad_count": tnn.AvgPool2d(3, 2, 1, count_include_pad=False),
+        "conv_same_even_kernel": tnn.Conv2d(3, 4, 4, padding="same"),
+        "conv_dilated_grouped_elu_hardtanh": tnn.Sequential(
+            tnn.Conv2d(3, 6, 3, dilation=2, groups=3, padding=2), tnn.ELU(), tnn.Hardtanh()),
+        "upsample_nearest": tnn.Sequential(tnn.Conv2d(3, 2, 1), tnn.Upsample(scale_factor=2)),
+        "prelu_softplus_hardsigmoid": tnn.Sequential(tnn.Conv2d(3, 4, 1), tnn.PReLU(4),
+                                                     tnn.Softplus(), tnn.Hardsigmoid()),
+        "batchnorm1d": tnn.Sequential(tnn.Flatten(), tnn.Linear(3 * 15 * 15, 6),
+                                      tnn.BatchNorm1d(6), tnn.Sigmoid()),
+    }
+
+
+@pytest.mark.parametrize("name", ["maxpool_ceil_mode", "avgpool_without_pad_count",
+                                  "conv_same_even_kernel", "conv_dilated_grouped_elu_hardtanh",
+                                  "upsample_nearest", "prelu_softplus_hardsigmoid",
+                                  "batchnorm1d"])
+def test_pytorch_layer_variants_match_onnxruntime(name):
+    net = _torch_layer_variants()[name].eval()
+    model_bytes = _torch_export(net, (2, 3, 15, 15))
+    loaded = mg_onnx.load_model(io.BytesIO(model_bytes))
+    assert not loaded.training
+    _assert_matches_ort(model_bytes, loaded, [(2, 3, 15, 15), (4, 3, 15, 15)])
+
+
+def test_pytorch_ops_minigrad_lacks_are_named():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.ConvTranspose2d(3, 2, 3), torch.nn.Upsample(
+        scale_factor=2, mode="bilinear")).eval()
+    model_bytes = _torch_export(net, (1, 3, 8, 8))
+    with pytest.raises(NotImplementedError, match="unsupported ONNX ops: ConvTranspose"):
+        mg_onnx.load_model(io.BytesIO(model_bytes))
+    net = torch.nn.Upsample(scale_factor=2, mode="bilinear").eval()
+    with pytest.raises(NotImplementedError, match="unsupported ONNX op settings: Resize "
+                                                  "mode=linear"):
+        mg_onnx.load_model(io.BytesIO(_torch_export(net, (1, 3, 8, 8))))

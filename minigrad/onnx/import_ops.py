@@ -22,7 +22,7 @@ import minigrad as mg
 from ..engine import Tensor, no_grad
 from ..nn import functional as F
 
-__all__ = ["IMPORT_OPS", "Handler"]
+__all__ = ["ATTRIBUTE_LIMITS", "IMPORT_OPS", "Handler"]
 
 Handler = Callable[[Any, dict, list], Any]
 Value = Any  # a Tensor or a NumPy array
@@ -50,33 +50,46 @@ def _is_static(values: list) -> bool:
     return all(value is None or not isinstance(value, Tensor) for value in values)
 
 
-def _pair_pads(pads: list[int], where: str) -> tuple[int, int]:
-    """ONNX [top, left, bottom, right] as a symmetric (pad_h, pad_w)."""
+def _pads(attrs: dict, x: Value, kernel: list[int], where: str) -> list[int]:
+    """ONNX's [top, left, bottom, right], from `pads` or from auto_pad (SAME_UPPER puts an
+    odd extra row or column at the end, SAME_LOWER at the start)."""
+    auto_pad = attrs.get("auto_pad", "NOTSET")
+    if auto_pad == "NOTSET":
+        return list(attrs.get("pads", [0, 0, 0, 0]))
+    if auto_pad == "VALID":
+        return [0, 0, 0, 0]
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise NotImplementedError(f"load_model: {where} with auto_pad={auto_pad}")
+    strides = attrs.get("strides", [1, 1])
+    dilations = attrs.get("dilations", [1, 1])
+    begins, ends = [], []
+    for size, k, stride, dilation in zip(x.shape[-2:], kernel, strides, dilations):
+        total = max(0, (-(-size // stride) - 1) * stride + (k - 1) * dilation + 1 - size)
+        small, large = total // 2, total - total // 2
+        begins.append(small if auto_pad == "SAME_UPPER" else large)
+        ends.append(large if auto_pad == "SAME_UPPER" else small)
+    return begins + ends
+
+
+def _symmetric(x: Tensor, pads: list[int], fill: float) -> tuple[Tensor, tuple[int, int]]:
+    """x and (pad_h, pad_w) for an op that pads both sides alike: asymmetric pads are
+    applied first with F.pad (filled with `fill`) and the op gets none."""
     top, left, bottom, right = pads
-    if (top, left) != (bottom, right):
-        raise NotImplementedError(f"load_model: {where} with asymmetric pads {pads}")
-    return top, left
-
-
-def _check_auto_pad(attrs: dict, where: str) -> None:
-    if attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
-        raise NotImplementedError(f"load_model: {where} with auto_pad={attrs['auto_pad']}")
+    if (top, left) == (bottom, right):
+        return x, (top, left)
+    return F.pad(x, (left, right, top, bottom), value=fill), (0, 0)
 
 
 # ---- layers ----------------------------------------------------------------------------------
 def _conv(module: Any, attrs: dict, ins: list) -> Tensor:
-    _check_auto_pad(attrs, "Conv")
     x, weight, bias = (ins + [None])[:3]
     if weight.ndim != 4:
         raise NotImplementedError(f"load_model: only 2-D Conv is supported, got a weight of "
                                   f"shape {tuple(weight.shape)}")
-    top, left, bottom, right = attrs.get("pads", [0, 0, 0, 0])
-    x = _tensor(x)
-    if (top, left) != (bottom, right):
-        x = F.pad(x, (left, right, top, bottom))
-        top = left = 0
+    kernel = list(weight.shape[2:])
+    x, padding = _symmetric(_tensor(x), _pads(attrs, x, kernel, "Conv"), 0.0)
     return F.conv2d(x, _tensor(weight), None if bias is None else _tensor(bias),
-                    stride=tuple(attrs.get("strides", [1, 1])), padding=(top, left),
+                    stride=tuple(attrs.get("strides", [1, 1])), padding=padding,
                     dilation=tuple(attrs.get("dilations", [1, 1])), groups=attrs.get("group", 1))
 
 
@@ -99,23 +112,47 @@ def _gemm(module: Any, attrs: dict, ins: list) -> Tensor:
 
 
 def _max_pool(module: Any, attrs: dict, ins: list) -> Tensor:
-    _check_auto_pad(attrs, "MaxPool")
     if attrs.get("storage_order", 0):
         raise NotImplementedError("load_model: MaxPool with storage_order=1")
-    return F.max_pool2d(_tensor(ins[0]), tuple(attrs["kernel_shape"]),
-                        tuple(attrs.get("strides", [1, 1])),
-                        _pair_pads(attrs.get("pads", [0, 0, 0, 0]), "MaxPool"),
+    kernel = list(attrs["kernel_shape"])
+    x, padding = _symmetric(_tensor(ins[0]), _pads(attrs, ins[0], kernel, "MaxPool"),
+                            -np.inf)
+    return F.max_pool2d(x, tuple(kernel), tuple(attrs.get("strides", [1, 1])), padding,
                         tuple(attrs.get("dilations", [1, 1])),
                         ceil_mode=bool(attrs.get("ceil_mode", 0)))
 
 
 def _average_pool(module: Any, attrs: dict, ins: list) -> Tensor:
-    _check_auto_pad(attrs, "AveragePool")
-    return F.avg_pool2d(_tensor(ins[0]), tuple(attrs["kernel_shape"]),
-                        tuple(attrs.get("strides", [1, 1])),
-                        _pair_pads(attrs.get("pads", [0, 0, 0, 0]), "AveragePool"),
+    kernel = list(attrs["kernel_shape"])
+    pads = _pads(attrs, ins[0], kernel, "AveragePool")
+    count_include_pad = bool(attrs.get("count_include_pad", 0))
+    if pads[:2] != pads[2:] and not count_include_pad:
+        raise NotImplementedError(f"load_model: AveragePool with asymmetric pads {pads} and "
+                                  f"count_include_pad=0")
+    x, padding = _symmetric(_tensor(ins[0]), pads, 0.0)
+    return F.avg_pool2d(x, tuple(kernel), tuple(attrs.get("strides", [1, 1])), padding,
                         ceil_mode=bool(attrs.get("ceil_mode", 0)),
-                        count_include_pad=bool(attrs.get("count_include_pad", 0)))
+                        count_include_pad=count_include_pad)
+
+
+def _resize(module: Any, attrs: dict, ins: list) -> Tensor:
+    """Nearest-neighbour upsampling by whole factors (torch's nn.Upsample default), as a
+    broadcast: each pixel repeated `factor` times along H and W."""
+    x = _tensor(ins[0])
+    scales = ins[2] if len(ins) > 2 and ins[2] is not None and _array(ins[2]).size else None
+    if scales is not None:
+        factors = [float(value) for value in _array(scales).reshape(-1)]
+    else:
+        factors = [out / size for out, size in zip(_ints(ins[3]), x.shape)]
+    mode = attrs.get("mode", "nearest")
+    whole = all(factor == int(factor) and factor >= 1 for factor in factors)
+    if mode != "nearest" or not whole or factors[:2] != [1.0, 1.0] or x.ndim != 4:
+        raise NotImplementedError(f"load_model: Resize mode={mode} with scales {factors} "
+                                  f"(only nearest upsampling of H and W by whole factors)")
+    n, c, h, w = x.shape
+    fh, fw = int(factors[2]), int(factors[3])
+    spread = x.reshape(n, c, h, 1, w, 1).expand(n, c, h, fh, w, fw)
+    return spread.reshape(n, c, h * fh, w * fw)
 
 
 def _global_average_pool(module: Any, attrs: dict, ins: list) -> Tensor:
@@ -205,6 +242,21 @@ def _unary(name: str) -> Handler:
     def run(module: Any, attrs: dict, ins: list) -> Tensor:
         return getattr(mg, name)(_tensor(ins[0]))
     return run
+
+
+def _prelu(module: Any, attrs: dict, ins: list) -> Tensor:
+    x, slope = _tensor(ins[0]), _tensor(ins[1])
+    return F.relu(x) - slope * F.relu(-x)
+
+
+def _softplus(module: Any, attrs: dict, ins: list) -> Tensor:
+    x = _tensor(ins[0])
+    return F.relu(x) + mg.log1p(mg.exp(-x.abs()))  # log(1 + e^x) without overflow
+
+
+def _hard_sigmoid(module: Any, attrs: dict, ins: list) -> Tensor:
+    x = _tensor(ins[0])
+    return mg.clamp(x * attrs.get("alpha", 0.2) + attrs.get("beta", 0.5), 0.0, 1.0)
 
 
 def _relu(module: Any, attrs: dict, ins: list) -> Tensor:
@@ -450,6 +502,16 @@ def _reduce(method: str, numpy_op: Callable) -> Handler:
     return run
 
 
+def _resize_limits(attrs: dict) -> str | None:
+    mode = attrs.get("mode", "nearest")
+    return None if mode == "nearest" else f"Resize mode={mode}"
+
+
+# what a handler cannot do, known from the attributes alone: checked when a model loads
+ATTRIBUTE_LIMITS: dict[str, Callable[[dict], str | None]] = {
+    "Resize": _resize_limits,
+}
+
 IMPORT_OPS: dict[str, Handler] = {
     # layers
     "Conv": _conv,
@@ -459,11 +521,15 @@ IMPORT_OPS: dict[str, Handler] = {
     "AveragePool": _average_pool,
     "GlobalAveragePool": _global_average_pool,
     "GlobalMaxPool": _global_max_pool,
+    "Resize": _resize,
     "BatchNormalization": _batch_norm,
     "LayerNormalization": _layer_norm,
     "Dropout": _dropout,
     # activations
     "Relu": _relu,
+    "PRelu": _prelu,
+    "Softplus": _softplus,
+    "HardSigmoid": _hard_sigmoid,
     "LeakyRelu": _leaky_relu,
     "Elu": _elu,
     "Gelu": _gelu,

@@ -23,7 +23,7 @@ from ..engine import Tensor
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from .fuse import fuse_erf_gelu
-from .import_ops import IMPORT_OPS, Handler
+from .import_ops import ATTRIBUTE_LIMITS, IMPORT_OPS, Handler
 
 __all__ = ["OnnxModule", "load_model"]
 
@@ -159,7 +159,8 @@ class OnnxModule(Module):
 
 
 def load_model(path: str | os.PathLike | IO[bytes] | onnx.ModelProto) -> OnnxModule:
-    """Read an ONNX model (a path, a binary file or a ModelProto) as an `OnnxModule`.
+    """Read an ONNX model (a path, a binary file or a ModelProto) as an `OnnxModule`, in
+    eval mode (an ONNX file is an inference graph); call `train()` to fine-tune.
 
     Raises NotImplementedError listing every op type minigrad cannot run, before building
     anything; ops outside the default ONNX domain count as unsupported.
@@ -173,4 +174,10 @@ def load_model(path: str | os.PathLike | IO[bytes] | onnx.ModelProto) -> OnnxMod
     if missing:
         raise NotImplementedError(f"load_model: unsupported ONNX ops: {', '.join(missing)} "
                                   f"(supported: {', '.join(sorted(IMPORT_OPS))})")
-    return OnnxModule(model)
+    limits = sorted({problem for node in model.graph.node if node.op_type in ATTRIBUTE_LIMITS
+                     for problem in [ATTRIBUTE_LIMITS[node.op_type](_attributes(node))]
+                     if problem})
+    if limits:
+        raise NotImplementedError(f"load_model: unsupported ONNX op settings: "
+                                  f"{', '.join(limits)}")
+    return OnnxModule(model).eval()
