@@ -246,7 +246,8 @@ def _torch_nets() -> dict:
             return (x + self.ff(self.ln2(x))).mean(1)
 
     torch.manual_seed(0)
-    nets = {"view": ViewNet(), "attention": AttentionNet(), "branch": BranchNet(), "residual": ResidualNet(),
+    nets = {"view": ViewNet(), "attention": AttentionNet(), "branch": BranchNet(),
+            "residual": ResidualNet(),
             "gelu_mlp": tnn.Sequential(tnn.Linear(10, 32), tnn.GELU(), tnn.Dropout(0.1),
                                        tnn.Linear(32, 4))}
     nets["gelu_mlp_erf"] = nets["gelu_mlp"]  # opset 17: GELU as Div, Erf, Add, Mul, Mul

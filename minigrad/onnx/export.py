@@ -54,8 +54,8 @@ def export(model: Any, args: Tensor | Sequence[Tensor], f: str | os.PathLike | I
     try:
         with no_grad(), record_ops() as recorder:
             result = model(*inputs)
-        proto = _build(model, recorder.ops, recorder.made, inputs, _output_tensors(result), input_names,
-                       output_names, dynamic_axes, opset)
+        proto = _build(model, recorder.ops, recorder.made, inputs, _output_tensors(result),
+                       input_names, output_names, dynamic_axes, opset)
     finally:
         for module, training in modes:
             module.training = training  # each module's own mode, as it was
