@@ -339,3 +339,16 @@ def test_viz_cli_onnx_errors_are_usage_errors(tmp_path):
     assert "Traceback" not in result.stderr
     result = _viz_cli(tmp_path, "lenet5", "--format", "onnx", "--grads")
     assert result.returncode == 2 and "--grads" in result.stderr
+
+
+def test_recordings_do_not_nest_and_switch_off():
+    from minigrad.onnx.trace import record_ops
+
+    with record_ops() as recorder:
+        mg.randn(2, 3).relu()
+        with pytest.raises(RuntimeError, match="already running"), record_ops():
+            pass
+    assert [op.name for op in recorder.ops] == ["ReLU"]
+    assert hooks.op_recorder is None
+    mg.randn(2, 3).relu()
+    assert len(recorder.ops) == 1

@@ -349,3 +349,12 @@ def test_pytorch_ops_minigrad_lacks_are_named():
     with pytest.raises(NotImplementedError, match="unsupported ONNX op settings: Resize "
                                                   "mode=linear"):
         mg_onnx.load_model(io.BytesIO(_torch_export(net, (1, 3, 8, 8))))
+
+
+def test_loaded_model_takes_a_minigrad_state_dict_by_name():
+    mg.manual_seed(0)
+    first, second = models.LeNet5(input_size=8).eval(), models.LeNet5(input_size=8).eval()
+    loaded = mg_onnx.load_model(io.BytesIO(_exported(first, (1, 1, 8, 8))))
+    loaded.load_state_dict(second.state_dict())
+    x = mg.randn(3, 1, 8, 8)
+    np.testing.assert_allclose(loaded(x).data, second(x).data, rtol=1e-5, atol=1e-6)
