@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
-import minigrad as mg  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
-from minigrad import models, optim  # noqa: E402
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import models, optim
 
 HEADER = ("| workload | batch | threads | minigrad ms/step | PyTorch ms/step | "
           "ratio minigrad/PyTorch | CPU-time ratio | numpy | BLAS | malloc | date |\n"
