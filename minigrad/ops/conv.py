@@ -50,6 +50,25 @@ def conv_output_size(in_size: tuple[int, int], kernel: tuple[int, int], stride: 
             (in_size[1] + left + right - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1)
 
 
+# The column matrix of a whole batch is tens of MB for ResNet-sized layers (9x the input for
+# a 3x3 kernel): memory-bound to build and to read, and kept from forward to backward it was
+# most of a step's peak memory. Batches whose columns exceed this many bytes are done a few
+# images at a time (the columns of a chunk stay in cache), and forward keeps no columns:
+# the weight gradient rebuilds them chunk by chunk. Measured in benchmarks/RESULTS.md.
+CHUNK_BYTES = 4 * 2**20
+
+
+CHUNK_MIN_PLANE = 256  # output planes smaller than 16x16 are done whole (chunks were slower)
+
+
+def chunk_images(count: int, bytes_per_image: int, plane: int) -> int:
+    """How many images of `bytes_per_image` columns to process at once: all if they fit in
+    CHUNK_BYTES or the output plane is small (narrow GEMMs cost more than the columns)."""
+    if plane < CHUNK_MIN_PLANE:
+        return count
+    return max(1, min(count, CHUNK_BYTES // max(bytes_per_image, 1)))
+
+
 def conv_columns(batch: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                  padding: Padding4, dilation: tuple[int, int], groups: int,
                  with_bias: bool) -> np.ndarray:
@@ -90,16 +109,31 @@ def conv2d_array(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
     batched GEMM, weight (G, O/G, K [+ 1]) @ columns: (output, columns)."""
     batch = as_batch(x)
     out_channels, per_group, kernel_h, kernel_w = weight.shape
-    columns = conv_columns(batch, (kernel_h, kernel_w), stride, padding, dilation, groups,
-                           bias is not None)
+    out_size = conv_output_size(batch.shape[2:], (kernel_h, kernel_w), stride, padding,
+                                dilation)
+    count = batch.shape[0]
+    rows = kernel_h * kernel_w * per_group * groups + (bias is not None) * groups
+    plane = out_size[0] * out_size[1]
+    chunk = chunk_images(count, rows * plane * batch.itemsize, plane)
+    columns = None
+    if chunk == count:
+        columns = conv_columns(batch, (kernel_h, kernel_w), stride, padding, dilation, groups,
+                               bias is not None)
     # (G, O/G, K [+ 1]), K ordered like the columns: (kH, kW, C/G), then the bias
     kernel = weight.reshape(groups, out_channels // groups, per_group, kernel_h, kernel_w)
     kernel = kernel.transpose(0, 1, 3, 4, 2).reshape(groups, out_channels // groups, -1)
     if bias is not None:
         kernel = np.concatenate([kernel, bias.reshape(groups, -1, 1)], axis=2)
-    out_size = conv_output_size(batch.shape[2:], (kernel_h, kernel_w), stride, padding,
-                                dilation)
-    out = np.matmul(kernel, columns).reshape(batch.shape[0], out_channels, *out_size)
+    if columns is not None:
+        out = np.matmul(kernel, columns)
+    else:  # a few images at a time; no columns kept (see CHUNK_BYTES)
+        out = np.empty((count, groups, out_channels // groups, out_size[0] * out_size[1]),
+                       dtype=np.result_type(batch, kernel))
+        for start in range(0, count, chunk):
+            part = conv_columns(batch[start:start + chunk], (kernel_h, kernel_w), stride,
+                                padding, dilation, groups, bias is not None)
+            np.matmul(kernel, part, out=out[start:start + chunk])
+    out = out.reshape(count, out_channels, *out_size)
     return (out[0] if x.ndim == 3 else out), columns
 
 
@@ -118,8 +152,6 @@ def _weight_gradient_sums(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[in
     batch, batch_grad = as_batch(x), as_batch(grad)
     count = batch.shape[0]
     out_channels, out_h, out_w = batch_grad.shape[1:]
-    if columns is None:
-        columns = conv_columns(batch, kernel_size, stride, padding, dilation, groups, with_bias)
     # (N, G, L, O/G): columns @ grad^T for each image, summed over the batch
     grad_t = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
     grad_t = grad_t.transpose(0, 1, 3, 2)
@@ -127,7 +159,17 @@ def _weight_gradient_sums(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[in
         # short output planes (LeNet's 8x8): OpenBLAS runs these small GEMMs faster on a
         # contiguous copy than on the transposed view, and the copy is cheap
         grad_t = np.ascontiguousarray(grad_t)
-    return np.matmul(columns, grad_t).sum(axis=0)
+    if columns is not None:
+        return np.matmul(columns, grad_t).sum(axis=0)
+    rows = (kernel_size[0] * kernel_size[1] * batch.shape[1] // groups + with_bias) * groups
+    chunk = chunk_images(count, rows * out_h * out_w * batch.itemsize, out_h * out_w)
+    total = None
+    for start in range(0, count, chunk):  # one chunk when the columns fit (CHUNK_BYTES)
+        part = conv_columns(batch[start:start + chunk], kernel_size, stride, padding,
+                            dilation, groups, with_bias)
+        sums = np.matmul(part, grad_t[start:start + chunk]).sum(axis=0)
+        total = sums if total is None else np.add(total, sums, out=total)
+    return total
 
 
 def _as_weight(summed: np.ndarray, channels: int, kernel_size: tuple[int, int],
@@ -196,6 +238,18 @@ def conv_transpose2d_array(grad: np.ndarray, weight: np.ndarray, input_size: tup
     _, per_group, kernel_h, kernel_w = weight.shape
     height, width = input_size
     groups_out = out_channels // groups
+    chunk = chunk_images(count, kernel_h * kernel_w * per_group * groups * out_h
+                         * (width + padding[2] + padding[3]) * batch_grad.itemsize,
+                         out_h * out_w)
+    if chunk < count:  # a few images at a time (see CHUNK_BYTES)
+        grad_input = None
+        for start in range(0, count, chunk):
+            part = conv_transpose2d_array(batch_grad[start:start + chunk], weight, input_size,
+                                          stride, padding, dilation, groups)
+            if grad_input is None:
+                grad_input = np.empty((count, *part.shape[1:]), dtype=part.dtype)
+            grad_input[start:start + chunk] = part
+        return grad_input[0] if grad.ndim == 3 else grad_input
     if by_kernel_rows(weight.shape, stride, dilation, groups):
         # fewer values to move than kH * kW column gradients (see by_kernel_rows)
         row_kernel = weight.transpose(2, 1, 0, 3).reshape(kernel_h * per_group, -1)
@@ -246,7 +300,7 @@ class Conv2d(Function):
         self.kernel_size = weight.shape[2:]
         self.column_rows = weight.shape[1] * weight.shape[2] * weight.shape[3]
         self.columns = self.columns_are_scratch = None
-        if self.needs_input_grad[1]:
+        if self.needs_input_grad[1] and columns is not None:
             self.columns = columns
             # a column matrix of our own can hold the column gradient later (saves memory)
             # (not when the columns are a read-only view, as for some 1x1 kernels)
