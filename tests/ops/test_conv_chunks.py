@@ -46,3 +46,33 @@ def test_chunked_equals_whole_batch(monkeypatch, case, dtype):
     monkeypatch.setattr(conv, "CHUNK_BYTES", 3000)  # chunks of several images, a short tail
     for a, b in zip(_run(case, 5, dtype), whole):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes, stride, padding", [
+    (((3, 64, 4, 4), (128, 64, 3, 3)), 1, 1),     # ResNet's 4x4 stage, batch folded
+    (((2, 64, 16, 16), (128, 64, 3, 3)), 2, 1),   # stride 2 down to 8x8
+    (((2, 64, 8, 8), (128, 64, 1, 1)), 2, 0),     # the 1x1 shortcut projection
+])
+def test_batch_folded_small_planes_match_torch(shapes, stride, padding, dtype):
+    torch = pytest.importorskip("torch")
+    assert conv.folds_batch(1, 16, 128, 64)
+    rng = np.random.default_rng(1)
+    x, w = (rng.standard_normal(shape).astype(dtype) for shape in shapes)
+    b = rng.standard_normal(shapes[1][0]).astype(dtype)
+    ours = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.from_numpy(a).requires_grad_() for a in (x, w, b)]
+    out = F.conv2d(*ours, stride=stride, padding=padding)
+    expected = torch.nn.functional.conv2d(*theirs, stride=stride, padding=padding)
+    g = rng.standard_normal(tuple(expected.shape)).astype(dtype)
+    out.backward(mg.tensor(g), retain_graph=True)
+    expected.backward(torch.from_numpy(g))
+    tol = {"rtol": 1e-4, "atol": 1e-3} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-9}
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tol)
+    for mine, reference in zip(ours, theirs):
+        assert mine.grad.dtype == dtype
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), **tol)
+    first = [mine.grad.numpy().copy() for mine in ours]
+    out.backward(mg.tensor(g))  # the second backward rebuilds the folded columns
+    for mine, once in zip(ours, first):
+        np.testing.assert_allclose(mine.grad.numpy(), 2 * once, rtol=1e-5, atol=1e-5)
