@@ -179,8 +179,7 @@ class Function:
             producer = tensor.grad_fn
             if producer is not None:
                 edges.append(producer)
-                if producer.oldest_step < oldest:
-                    oldest = producer.oldest_step
+                oldest = min(oldest, producer.oldest_step)
             else:
                 edges.append(tensor)
         self.next_edges = tuple(edges)
