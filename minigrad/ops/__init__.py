@@ -19,13 +19,18 @@ from . import (
     conv_pool,
     elementwise,
     inplace,
+    logical,
     matmul,
     movement,
     namespace,
     reduce,
+    rounding,
+    special,
+    trigonometric,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace,
+            rounding, trigonometric, special, logical)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
