@@ -17,8 +17,14 @@ from .elementwise import _check_operands, _check_tensor, _shape_of
 from .inplace import _check_operand, _check_result, _check_target, _modify
 
 __all__ = [
-    "float_binary", "float_dtype", "inplace_binary", "inplace_unary", "not_implemented",
-    "require_tensors", "torch_dtype_name", "ZeroGradient",
+    "ZeroGradient",
+    "float_binary",
+    "float_dtype",
+    "inplace_binary",
+    "inplace_unary",
+    "not_implemented",
+    "require_tensors",
+    "torch_dtype_name",
 ]
 
 _TORCH_NAMES = {

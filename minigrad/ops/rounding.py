@@ -234,7 +234,7 @@ class Copysign(Function):
     """|a| with the sign of b; d/da = sign(a) * sign(out) (0 at a = 0), d/db = 0."""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out = np.copysign(a, b)
+        out = np.asarray(np.copysign(a, b))  # an array even for 0-d, saved as the output
         self.save(a, out)
         self.b_shape = b.shape
         return out

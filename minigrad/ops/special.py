@@ -22,8 +22,22 @@ from .cast import cast
 from .elementwise import _check_operands, _check_tensor, _float_input, _shape_of, div, pow
 
 __all__ = [
-    "digamma", "erf", "erfc", "erfinv", "exp2", "float_power", "lerp", "lgamma", "log10",
-    "log2", "logaddexp", "logaddexp2", "logit", "polygamma", "true_divide", "xlogy",
+    "digamma",
+    "erf",
+    "erfc",
+    "erfinv",
+    "exp2",
+    "float_power",
+    "lerp",
+    "lgamma",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
+    "logit",
+    "polygamma",
+    "true_divide",
+    "xlogy",
 ]
 
 _LN2 = math.log(2.0)
@@ -91,7 +105,7 @@ class Exp2(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with _quiet():
-            out = np.exp2(x)
+            out = np.asarray(np.exp2(x))  # an array even for 0-d x, so it is saved as the output
         self.save(out)
         return out
 
