@@ -204,7 +204,7 @@ class Sign(ZeroGradient):
     def forward(self, x: np.ndarray) -> np.ndarray:
         out = np.sign(x)
         if x.dtype.kind == "f":
-            out[np.isnan(x)] = 0
+            out = np.where(np.isnan(x), np.zeros((), dtype=x.dtype), out)
         return out
 
 
