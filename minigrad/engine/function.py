@@ -145,6 +145,8 @@ class Function:
             output = profiler.time_forward(function, arrays, options)
         if hooks.anomaly_checker is not None:
             hooks.anomaly_checker.check_forward(function, output)
+        if type(output) is not np.ndarray:
+            output = _as_array(function, output)
         result = Tensor._from_op(output, requires_grad=record)
         _mark_view(result, inputs, cls, options, grad_enabled)
         if record:
@@ -244,6 +246,16 @@ class Function:
             if attribute not in _ENGINE_ATTRIBUTES:
                 delattr(self, attribute)
         self.released = True
+
+
+def _as_array(function: Function, output: Any) -> np.ndarray:
+    """A forward's NumPy scalar (what ufuncs give for 0-d inputs) as a 0-d array, and the
+    same array in what it saved, so a saved output is still recognised as the output."""
+    array = np.asarray(output)
+    saved = function.__dict__.get("saved")
+    if saved:
+        function.saved = tuple(array if item is output else item for item in saved)
+    return array
 
 
 def _saved_sources(saved: tuple, inputs: tuple, output: np.ndarray) -> tuple:

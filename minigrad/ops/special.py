@@ -186,8 +186,8 @@ class Polygamma(Function):
 
 
 class Xlogy(Function):
-    """x * log(y), and 0 where x == 0 (unless y is NaN); d/dx = log(y) (0 at x == 0),
-    d/dy = x / y."""
+    """x * log(y), and 0 where x == 0 (unless y is NaN); d/dx = log(y) (0 where x and y
+    are both 0, as PyTorch), d/dy = x / y."""
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         self.save(x, y)
@@ -199,7 +199,8 @@ class Xlogy(Function):
         grad_x = grad_y = None
         with _quiet():
             if self.needs_input_grad[0]:
-                grad_x = xp.sum_to(xp.where(x == 0, 0, grad * xp.log(y)), x.shape)
+                both_zero = (x == 0) & (y == 0)
+                grad_x = xp.sum_to(xp.where(both_zero, 0, grad * xp.log(y)), x.shape)
             if self.needs_input_grad[1]:
                 grad_y = xp.sum_to(grad * x / y, y.shape)
         return grad_x, grad_y
