@@ -97,7 +97,7 @@ def _close_arrays(where: str, input: Any, other: Any, rtol: float, atol: float,
     floating = a.dtype.kind == "f"
     if equal_nan and floating:
         close = close | (np.isnan(a) & np.isnan(b))
-    if (rtol == 0 and atol == 0) or a.dtype == np.bool_:
+    if rtol == 0 and atol == 0:
         return close
     if not floating:
         a, b = a.astype(dtypes.default_float), b.astype(dtypes.default_float)
