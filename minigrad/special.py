@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .ops.activation_loss import log_softmax, softmax
+from .ops.activation import log_softmax, softmax
 from .ops.elementwise import expm1, log1p
 from .ops.elementwise import sigmoid as expit
 from .ops.reduce import logsumexp

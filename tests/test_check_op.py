@@ -33,7 +33,7 @@ class NoUnbroadcastMul(Function):
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * self.b, grad * self.a      # forgets to sum back to the input shapes
 
 
@@ -42,12 +42,12 @@ class SlightlyWrongTanh(Function):
         self.y = np.tanh(x)
         return self.y
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * (1 - self.y * self.y) * (1 + 1e-5)   # off by 1e-5: only exact catches it
 
 
 class WrongTanh(SlightlyWrongTanh):
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * (1 - self.y * self.y) * 1.05      # off by 5%: central differences see it
 
 
@@ -56,7 +56,7 @@ class WrongForwardExp(Function):
         self.y = np.exp(x) + 1e-6
         return self.y
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * self.y
 
 
@@ -67,7 +67,7 @@ class MutatingSquare(Function):
         x -= 1e-3             # changes the caller's input
         return out
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * 2 * (self.x + 1e-3)
 
 
@@ -76,7 +76,7 @@ class AliasingIdentity(Function):
         self.x = x
         return x.copy()
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return self.x         # returns the input's own array
 
 
@@ -84,7 +84,7 @@ class InPlaceGradDouble(Function):
     def forward(self, x):
         return 2 * x
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         grad *= 2             # modifies the incoming gradient
         return grad
 
@@ -93,7 +93,7 @@ class Float64Output(Function):
     def forward(self, x):
         return x.astype(np.float64) * 2
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return (grad * 2).astype(np.float32)
 
 
@@ -102,7 +102,7 @@ class GoodMul(Function):
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return unbroadcast(grad * self.b, self.a.shape), unbroadcast(grad * self.a, self.b.shape)
 
 
@@ -281,7 +281,7 @@ class EngineScale(Function):
     def forward(self, x, y, *, factor=2.0):
         return x * y * factor
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return None, None
 
 

@@ -17,7 +17,7 @@ class Scale(Function):
         self.factor = factor
         return x * np.asarray(factor, dtype=x.dtype)
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * np.asarray(self.factor, dtype=grad.dtype)
 
 
@@ -28,7 +28,7 @@ class Product(Function):
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad * self.b, grad * self.a
 
 
@@ -39,7 +39,7 @@ class Total(Function):
         self.shape = x.shape
         return np.asarray(x.sum(), dtype=x.dtype)
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return np.broadcast_to(grad, self.shape).copy()
 
 
@@ -199,7 +199,7 @@ class WideningScale(Function):
     def forward(self, x):
         return x * 2
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad.astype(np.float64) * 2
 
 
@@ -209,7 +209,7 @@ class MissingUnbroadcast(Function):
     def forward(self, x, b):
         return x + b
 
-    def backward(self, grad):
+    def backward(self, xp, grad):
         return grad, grad
 
 

@@ -20,7 +20,7 @@ from . import grad_mode, hooks, namespace
 from .function import Function, refresh_view
 from .tensor import Tensor
 
-__all__ = ["run_backward"]
+__all__ = ["check_hook_result", "run_backward"]
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -133,7 +133,10 @@ def _seed_gradient(root: Tensor, gradient: Any, index: int, graph: bool) -> Any:
                                f"(output has shape {root.shape}); pass gradient=")
         ones = np.ones(root.shape, dtype=root.dtype)
         return Tensor._from_op(ones) if graph else ones
-    data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if not isinstance(gradient, Tensor):
+        raise TypeError(f"backward: gradient can be either a Tensor or None, but got "
+                        f"{type(gradient).__name__}")
+    data = gradient.data
     if data.shape != root.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of "
                            f"{data.shape} and output[{index}] has a shape of {root.shape}.")
@@ -208,7 +211,7 @@ def _call_backward(function: Function, grad: Any, xp: Any) -> tuple:
     """Run one node's backward formula and return one gradient (or None) per input."""
     profiler = hooks.active_profiler
     graph = xp.graph
-    if function._has_legacy_backward() or (graph and function.once_differentiable):
+    if graph and function.once_differentiable:
         if profiler is None:
             result = _backward_once(function, grad, xp)
         else:
@@ -236,12 +239,7 @@ def _backward_once(function: Function, grad: Any, xp: Any) -> tuple:
     """Backward of an op that works on arrays only; in a graph its gradients carry a node
     that raises PyTorch's error if anything differentiates through them."""
     array = grad.data if isinstance(grad, Tensor) else grad
-    if function._has_legacy_backward():
-        result = function.backward(array)
-    else:
-        result = function.backward(namespace.arrays, array, *function.saved_values(False))
-    if not xp.graph:
-        return result
+    result = function.backward(namespace.arrays, array, *function.saved_values(False))
     if not isinstance(result, tuple):
         result = (result,)
     # the stand-in node links to the op's inputs and to the incoming gradient, so any pass
@@ -308,11 +306,25 @@ def _run_hooks(hook_list: list, grad: Any, graph: bool) -> Any:
     for hook in list(hook_list):
         replaced = hook(grad if graph else Tensor._from_op(grad))
         if replaced is not None:
-            if graph:
-                grad = _as_graph_tensor(replaced)
-            else:
-                grad = np.asarray(getattr(replaced, "data", replaced))
+            checked = check_hook_result(hook, replaced, grad)
+            grad = checked if graph else checked.data
     return grad
+
+
+def check_hook_result(hook: object, replaced: object, grad: Any) -> Tensor:
+    """A hook's replacement gradient, which must be a Tensor of the gradient's shape and
+    dtype: PyTorch's errors, never a silent broadcast or cast into `.grad`."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(replaced, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}' "
+                        f"(hook '{name}' must return a Tensor or None)")
+    if replaced.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {grad.shape} "
+                           f"got {replaced.shape})")
+    if replaced.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} "
+                           f"got {replaced.dtype})")
+    return replaced
 
 
 def _accumulate_leaves(leaf_grads: Any, graph: bool) -> None:

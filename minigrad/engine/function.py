@@ -97,21 +97,9 @@ class Function:
     def backward_on_arrays(self, grad: np.ndarray) -> Any:
         """This node's backward formula on NumPy arrays, as an ordinary backward runs it (for
         tools and tests that inspect one node; the walk itself calls `backward`)."""
-        if self._has_legacy_backward():
-            return self.backward(grad)
         from . import namespace
 
         return self.backward(namespace.arrays, grad, *self.saved_values(False))
-
-    @classmethod
-    def _has_legacy_backward(cls) -> bool:
-        """Transitional: True for an op still written as `backward(self, grad)`."""
-        legacy = cls.__dict__.get("_legacy_backward")
-        if legacy is None:
-            names = cls.backward.__code__.co_varnames
-            legacy = len(names) < 2 or names[1] != "xp"
-            cls._legacy_backward = legacy
-        return legacy
 
     @property
     def name(self) -> str:
@@ -143,11 +131,13 @@ class Function:
             output = function.forward(*arrays, **options)
         else:
             output = profiler.time_forward(function, arrays, options)
+        if type(output) is not np.ndarray:
+            output = _as_output_array(function, output)
         if hooks.anomaly_checker is not None:
             hooks.anomaly_checker.check_forward(function, output)
-        if type(output) is not np.ndarray:
-            output = _as_array(function, output)
         result = Tensor._from_op(output, requires_grad=record)
+        if hooks.op_recorder is not None:
+            hooks.op_recorder.record(function, inputs, result)
         _mark_view(result, inputs, cls, options, grad_enabled)
         if record:
             function._link(inputs, result)
@@ -248,9 +238,10 @@ class Function:
         self.released = True
 
 
-def _as_array(function: Function, output: Any) -> np.ndarray:
-    """A forward's NumPy scalar (what ufuncs give for 0-d inputs) as a 0-d array, and the
-    same array in what it saved, so a saved output is still recognised as the output."""
+def _as_output_array(function: Function, output: Any) -> np.ndarray:
+    """A forward's result as an array: a ufunc on 0-d arrays returns a NumPy scalar. If
+    forward saved that scalar as its output, save the array instead, so a graph pass still
+    knows it is the output (and differentiates through it) rather than a constant."""
     array = np.asarray(output)
     saved = function.__dict__.get("saved")
     if saved:

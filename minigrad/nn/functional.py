@@ -4,33 +4,32 @@ The functions live with their gradients in `minigrad.ops`, one file per family; 
 only gathers them under PyTorch's names.
 """
 
-from ..ops.activation_loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
+from ..ops.activation import (
     dropout,
     dropout2d,
     elu,
     gelu,
     leaky_relu,
     log_softmax,
-    mse_loss,
-    nll_loss,
     one_hot,
     relu,
     silu,
     softmax,
 )
-from ..ops.conv_pool import (
-    adaptive_avg_pool2d,
-    adaptive_max_pool2d,
-    avg_pool2d,
+from ..ops.conv import (
     conv2d,
-    max_pool2d,
+    conv_transpose2d,
 )
 from ..ops.elementwise import (
     sigmoid,
     tanh,
+)
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
 )
 from ..ops.matmul import (
     linear,
@@ -38,10 +37,16 @@ from ..ops.matmul import (
 from ..ops.movement import (
     pad,
 )
+from ..ops.pool import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    max_pool2d,
+)
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d",
-    "elu", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
-    "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
+    "dropout", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
 ]

@@ -14,22 +14,24 @@ from __future__ import annotations
 from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
-    activation_loss,
+    activation,
     cast,
-    conv_pool,
+    conv,
     elementwise,
     inplace,
     logical,
+    loss,
     matmul,
     movement,
     namespace,
+    pool,
     reduce,
     rounding,
     special,
     trigonometric,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv_pool, activation_loss, inplace,
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
             rounding, trigonometric, special, logical)
 
 FUNCTIONAL: dict = {}

@@ -155,7 +155,7 @@ def conv_windows(padded: np.ndarray, groups: int, kernel: tuple[int, int],
     """All windows of a padded (N, C, Hp, Wp) input as a view (N, G, kH, kW, C // G, Ho, Wo).
 
     Offsets come before channels so that, after the GEMM, the column gradient of one offset
-    is a contiguous block (N, C, Ho, Wo) per image; see `Conv2d.backward`.
+    is a contiguous block (N, C, Ho, Wo) per image; see `conv_transpose2d_array` in `conv`.
     """
     batch, channels = padded.shape[:2]
     stride_n, stride_c, stride_h, stride_w = padded.strides

@@ -18,8 +18,8 @@ class Cast(Function):
         self.input_dtype = x.dtype
         return x.astype(dtype)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad.astype(self.input_dtype)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.astype(grad, self.input_dtype)
 
 
 def cast(tensor: Tensor, dtype: Any) -> Tensor:

@@ -2,7 +2,7 @@
 
 Binary ops broadcast like NumPy and promote dtypes like PyTorch (`x * 2.0` stays float32,
 int with float gives the float, `int / int` gives float32). Each broadcasting input's gradient
-is summed back to its shape with `unbroadcast`. Math that is undefined for integers (exp, log,
+is summed back to its shape (`xp.sum_to`). Math that is undefined for integers (exp, log,
 sqrt, ...) first casts an integer or bool input to float32, as PyTorch does.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, dtypes
-from ._broadcast import broadcast_shapes, unbroadcast
+from ._broadcast import broadcast_shapes
 from ._convert import as_operand, promote
 from .cast import cast
 
@@ -147,8 +147,8 @@ class RoundedDiv(Function):
             # floor and trunc differ where the exact quotient is negative and inexact
             return quotient + ((quotient < 0) & (quotient * b != a))
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        return (np.zeros(self.a_shape, dtype=grad.dtype), np.zeros(self.b_shape, dtype=grad.dtype))
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return (xp.zeros(self.a_shape, dtype=grad.dtype), xp.zeros(self.b_shape, dtype=grad.dtype))
 
 
 def add(input: Operand, other: Operand, *, alpha: Any = 1) -> Tensor:
@@ -213,19 +213,18 @@ class Pow(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = np.power(a, b)
-        self.a, self.b, self.out = a, b, out
+        self.save(a, b, out)
         return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        a, b = self.a, self.b
+    def backward(self, xp: Any, grad: Any, a: Any, b: Any, out: Any) -> tuple:
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if self.needs_input_grad[0]:
-                slope = np.where(b == 0, 0, b * np.power(a, b - 1))
-                grad_a = unbroadcast(grad * slope, a.shape)
+                slope = xp.where(b == 0, 0, b * a ** (b - 1))
+                grad_a = xp.sum_to(grad * slope, a.shape)
             if self.needs_input_grad[1]:
-                slope = np.where((a == 0) & (b >= 0), 0, self.out * np.log(a))
-                grad_b = unbroadcast(grad * slope, b.shape)
+                slope = xp.where(xp.logical_and(a == 0, b >= 0), 0, out * xp.log(a))
+                grad_b = xp.sum_to(grad * slope, b.shape)
         return grad_a, grad_b
 
 
@@ -269,37 +268,38 @@ class Expm1(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            self.out = np.expm1(x)
-        return self.out
+            out = np.expm1(x)
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * (self.out + 1)
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
+        return grad * (out + 1)
 
 
 class Log(Function):
     """Natural log; -inf at 0 and NaN below, silently, like PyTorch."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
+        self.save(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return grad / self.x
+            return grad / x
 
 
 class Log1p(Function):
     """log(1 + x), accurate near 0."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
+        self.save(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log1p(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return grad / (1 + self.x)
+            return grad / (1 + x)
 
 
 class Sqrt(Function):
@@ -307,12 +307,13 @@ class Sqrt(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            self.out = np.sqrt(x)
-        return self.out
+            out = np.sqrt(x)
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return grad / (2 * self.out)
+            return grad / (2 * out)
 
 
 class Rsqrt(Function):
@@ -320,12 +321,13 @@ class Rsqrt(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.out = 1 / np.sqrt(x)
-        return self.out
+            out = 1 / np.sqrt(x)
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
         with np.errstate(over="ignore", invalid="ignore"):
-            return grad * (-0.5 * self.out ** 3)
+            return grad * (-0.5 * out ** 3)
 
 
 class Reciprocal(Function):
@@ -333,56 +335,57 @@ class Reciprocal(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            self.out = 1 / x
-        return self.out
+            out = 1 / x
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
         with np.errstate(over="ignore", invalid="ignore"):
-            return -grad * (self.out * self.out)
+            return -grad * (out * out)
 
 
 class Square(Function):
     """x * x; integers stay integers."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
+        self.save(x)
         return x * x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * (2 * self.x)
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return grad * (2 * x)
 
 
 class Abs(Function):
     """|x|; the gradient is sign(x), so 0 at 0 as in PyTorch."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
+        self.save(x)
         return np.abs(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * np.sign(self.x)
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return grad * xp.sign(x)
 
 
 class Sin(Function):
     """sin(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
+        self.save(x)
         return np.sin(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * np.cos(self.x)
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return grad * xp.cos(x)
 
 
 class Cos(Function):
     """cos(x)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
+        self.save(x)
         return np.cos(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return -grad * np.sin(self.x)
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return -grad * xp.sin(x)
 
 
 class Tanh(Function):
@@ -402,11 +405,12 @@ class Sigmoid(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         decay = np.exp(-np.abs(x))
-        self.out = np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
-        return self.out
+        out = np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
+        self.save(out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * (self.out * (1 - self.out))
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
+        return grad * (out * (1 - out))
 
 
 def neg(input: Tensor) -> Tensor:
@@ -490,35 +494,36 @@ class Maximum(Function):
     """Elementwise larger of a and b; at ties each gets half the gradient (PyTorch's rule)."""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a, self.b = a, b
+        self.save(a, b)
         return np.maximum(a, b)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        return _split_at_ties(grad, self.a, self.b, self.a > self.b, self.needs_input_grad)
+    def backward(self, xp: Any, grad: Any, a: Any, b: Any) -> tuple:
+        return _split_at_ties(xp, grad, a, b, a > b, self.needs_input_grad)
 
 
 class Minimum(Function):
     """Elementwise smaller of a and b; at ties each gets half the gradient (PyTorch's rule)."""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a, self.b = a, b
+        self.save(a, b)
         return np.minimum(a, b)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        return _split_at_ties(grad, self.a, self.b, self.a < self.b, self.needs_input_grad)
+    def backward(self, xp: Any, grad: Any, a: Any, b: Any) -> tuple:
+        return _split_at_ties(xp, grad, a, b, a < b, self.needs_input_grad)
 
 
-def _split_at_ties(grad: np.ndarray, a: np.ndarray, b: np.ndarray, a_wins: np.ndarray,
+def _split_at_ties(xp: Any, grad: Any, a: Any, b: Any, a_wins: Any,
                    needs_input_grad: tuple) -> tuple:
-    """Route the gradient to the winner of each pair, half to each side of a tie."""
+    """Route the gradient to the winner of each pair, half to each side of a tie (the masks
+    are constants of a second pass)."""
     half = grad * 0.5
     tie = a == b
     grad_a = grad_b = None
     if needs_input_grad[0]:
-        grad_a = unbroadcast(np.where(a_wins, grad, np.where(tie, half, 0)), a.shape)
+        grad_a = xp.sum_to(xp.where(a_wins, grad, xp.where(tie, half, 0)), a.shape)
     if needs_input_grad[1]:
-        b_wins = ~a_wins & ~tie
-        grad_b = unbroadcast(np.where(b_wins, grad, np.where(tie, half, 0)), b.shape)
+        b_wins = xp.logical_not(xp.logical_or(a_wins, tie))
+        grad_b = xp.sum_to(xp.where(b_wins, grad, xp.where(tie, half, 0)), b.shape)
     return grad_a, grad_b
 
 
@@ -541,26 +546,26 @@ class Clamp(Function):
 
     def forward(self, x: np.ndarray, low: np.ndarray | None,
                 high: np.ndarray | None) -> np.ndarray:
-        self.x, self.low, self.high = x, low, high
+        self.save(x, low, high)
         out = x if low is None else np.maximum(x, low)
         return out if high is None else np.minimum(out, high)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        x, low, high = self.x, self.low, self.high
-        inside = np.ones(x.shape, dtype=bool)
-        if low is not None:
-            inside = inside & (x >= low)
-        if high is not None:
-            inside = inside & (x <= high)
+    def backward(self, xp: Any, grad: Any, x: Any, low: Any, high: Any) -> tuple:
         grad_x = grad_low = grad_high = None
         if self.needs_input_grad[0]:
-            grad_x = unbroadcast(np.where(inside, grad, 0), x.shape)
+            if high is None:
+                inside = x >= low
+            elif low is None:
+                inside = x <= high
+            else:
+                inside = xp.logical_and(x >= low, x <= high)
+            grad_x = xp.sum_to(xp.where(inside, grad, 0), x.shape)
         if self.needs_input_grad[1]:
-            low_wins = x < low if high is None else (x < low) & (low < high)
-            grad_low = unbroadcast(np.where(low_wins, grad, 0), low.shape)
+            low_wins = x < low if high is None else xp.logical_and(x < low, low < high)
+            grad_low = xp.sum_to(xp.where(low_wins, grad, 0), low.shape)
         if self.needs_input_grad[2]:
-            high_wins = x > high if low is None else (x > high) | (high < low)
-            grad_high = unbroadcast(np.where(high_wins, grad, 0), high.shape)
+            high_wins = x > high if low is None else xp.logical_or(x > high, high < low)
+            grad_high = xp.sum_to(xp.where(high_wins, grad, 0), high.shape)
         return grad_x, grad_low, grad_high
 
 
@@ -590,15 +595,16 @@ class Where(Function):
     """condition ? a : b, all three broadcast; the gradient follows the chosen side."""
 
     def forward(self, condition: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.condition, self.a_shape, self.b_shape = condition, a.shape, b.shape
+        self.a_shape, self.b_shape = a.shape, b.shape
+        self.save(condition)
         return np.where(condition, a, b)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, condition: Any) -> tuple:
         grad_a = grad_b = None
         if self.needs_input_grad[1]:
-            grad_a = unbroadcast(np.where(self.condition, grad, 0), self.a_shape)
+            grad_a = xp.sum_to(xp.where(condition, grad, 0), self.a_shape)
         if self.needs_input_grad[2]:
-            grad_b = unbroadcast(np.where(self.condition, 0, grad), self.b_shape)
+            grad_b = xp.sum_to(xp.where(condition, 0, grad), self.b_shape)
         return None, grad_a, grad_b
 
 
@@ -635,15 +641,16 @@ class MaskedFill(Function):
     """x with `value` where mask is True (x and mask broadcast); value is 0-dim."""
 
     def forward(self, x: np.ndarray, mask: np.ndarray, value: np.ndarray) -> np.ndarray:
-        self.x_shape, self.mask = x.shape, mask
+        self.x_shape = x.shape
+        self.save(mask)
         return np.where(mask, value, x)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, mask: Any) -> tuple:
         grad_x = grad_value = None
         if self.needs_input_grad[0]:
-            grad_x = unbroadcast(np.where(self.mask, 0, grad), self.x_shape)
+            grad_x = xp.sum_to(xp.where(mask, 0, grad), self.x_shape)
         if self.needs_input_grad[2]:
-            grad_value = np.asarray(np.where(self.mask, grad, 0).sum(), dtype=grad.dtype)
+            grad_value = xp.sum_to(xp.where(mask, grad, 0), ())
         return grad_x, None, grad_value
 
 
@@ -708,6 +715,23 @@ def gt(input: Operand, other: Operand) -> Tensor:
 def ge(input: Operand, other: Operand) -> Tensor:
     """input >= other, elementwise, as a bool tensor."""
     return _compare("ge", np.greater_equal, input, other)
+
+
+# ---- masks in backward formulas -------------------------------------------------------------
+def _constant_mask(function: Callable) -> Callable:
+    """A NumPy logical function on masks (arrays or bool tensors) giving a constant tensor:
+    masks carry no gradient, so the graph side needs no recorded op."""
+
+    def mask(*masks: Any) -> Tensor:
+        return Tensor._from_op(np.asarray(function(*(getattr(m, "data", m) for m in masks))))
+
+    return mask
+
+
+# xp names for combining the masks of a backward formula (comparisons give the masks)
+NUMPY_XP = {"logical_and": np.logical_and, "logical_or": np.logical_or,
+            "logical_not": np.logical_not}
+GRAPH_XP = {name: _constant_mask(function) for name, function in NUMPY_XP.items()}
 
 
 # ---- operators ------------------------------------------------------------------------------

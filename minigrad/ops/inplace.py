@@ -22,6 +22,7 @@ view ops on the new history the next time it is used.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..engine import Function, Tensor, dtypes, enable_grad, is_grad_enabled, no_grad
 from ..engine.function import move_retain_grad, refresh_view, replay_view, view_positions
-from ._broadcast import broadcast_shapes, unbroadcast
+from ._broadcast import broadcast_shapes
 from .cast import cast
 from .elementwise import add, clamp, div, masked_fill, mul, sub
 from .movement import _ARRAY_SLOT, Index, _check_key, _index_item
@@ -156,7 +157,11 @@ def _record_on_view(view: Tensor, base: Tensor, compute: Callable[[Tensor], Tens
 
 class WriteRegion(Function):
     """The base of a view after an in-place op on the view: `base` with the elements at flat
-    `positions` replaced by `values` (positions has the view's shape)."""
+    `positions` replaced by `values` (positions has the view's shape).
+
+    Its backward zeroes those positions of the gradient (another WriteRegion, of zeros) and
+    gathers them for `values` (`TakePositions`, whose backward scatters them back).
+    """
 
     def forward(self, base: np.ndarray, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
         self.positions = positions.reshape(-1)
@@ -165,15 +170,76 @@ class WriteRegion(Function):
         out.reshape(-1)[self.positions] = values.reshape(-1)
         return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         grad_base = grad_values = None
         if self.needs_input_grad[0]:
-            grad_base = np.array(grad, order="C")
-            grad_base.reshape(-1)[self.positions] = 0  # those elements were overwritten
+            grad_base = xp.zero_positions(grad, self.positions)  # those were overwritten
         if self.needs_input_grad[1]:
-            flat = np.ascontiguousarray(grad).reshape(-1)
-            grad_values = flat[self.positions].reshape(self.values_shape)
+            grad_values = xp.take_positions(grad, self.positions, self.values_shape)
         return grad_base, grad_values, None
+
+
+class TakePositions(Function):
+    """y = x's elements at flat (C-order) `positions`, in the shape `shape`.
+
+    The gradient of WriteRegion's values; its own backward scatters (adds) the gradient
+    back to those positions (`ScatterPositions`).
+    """
+
+    def forward(self, x: np.ndarray, positions: np.ndarray, shape: tuple) -> np.ndarray:
+        self.positions, self.x_shape = positions.reshape(-1), x.shape
+        return _take_positions(x, self.positions, shape)
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.scatter_positions(grad, self.positions, self.x_shape), None
+
+
+class ScatterPositions(Function):
+    """y = zeros of `shape` with `values` added at flat (C-order) `positions` (repeated
+    positions add up); the backward gathers them again (`TakePositions`)."""
+
+    def forward(self, values: np.ndarray, positions: np.ndarray, shape: tuple) -> np.ndarray:
+        self.positions, self.values_shape = positions.reshape(-1), values.shape
+        return _scatter_positions(values, self.positions, shape)
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.take_positions(grad, self.positions, self.values_shape), None
+
+
+def _zero_positions(grad: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """A C-ordered copy of `grad` with the elements at flat `positions` set to 0."""
+    out = np.array(grad, order="C")
+    out.reshape(-1)[positions] = 0
+    return out
+
+
+def _take_positions(x: np.ndarray, positions: np.ndarray, shape: tuple) -> np.ndarray:
+    """x's elements at flat `positions`, as an array of `shape`."""
+    return np.ascontiguousarray(x).reshape(-1)[positions].reshape(shape)
+
+
+def _scatter_positions(values: np.ndarray, positions: np.ndarray, shape: tuple) -> np.ndarray:
+    """Zeros of `shape` with `values` added at flat `positions`."""
+    out = np.zeros(math.prod(shape), dtype=values.dtype)
+    np.add.at(out, positions, np.ravel(values))
+    return out.reshape(shape)
+
+
+def _positions_tensor(positions: np.ndarray) -> Tensor:
+    return Tensor._from_op(np.asarray(positions))
+
+
+def _zero_positions_graph(grad: Tensor, positions: np.ndarray) -> Tensor:
+    zeros = Tensor._from_op(np.zeros(positions.shape, dtype=grad.dtype))
+    return WriteRegion.apply(grad, zeros, _positions_tensor(positions))
+
+
+def _take_positions_graph(x: Tensor, positions: np.ndarray, shape: tuple) -> Tensor:
+    return TakePositions.apply(x, _positions_tensor(positions), shape=tuple(shape))
+
+
+def _scatter_positions_graph(values: Tensor, positions: np.ndarray, shape: tuple) -> Tensor:
+    return ScatterPositions.apply(values, _positions_tensor(positions), shape=tuple(shape))
 
 
 # ---- argument checks ------------------------------------------------------------------------
@@ -298,11 +364,11 @@ class Copy(Function):
         self.x_shape, self.src_shape, self.src_dtype = x.shape, src.shape, src.dtype
         return np.broadcast_to(src, x.shape).astype(x.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grad_x = np.zeros(self.x_shape, dtype=grad.dtype) if self.needs_input_grad[0] else None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        grad_x = xp.zeros(self.x_shape, dtype=grad.dtype) if self.needs_input_grad[0] else None
         grad_src = None
         if self.needs_input_grad[1]:
-            grad_src = unbroadcast(grad, self.src_shape).astype(self.src_dtype)
+            grad_src = xp.astype(xp.sum_to(grad, self.src_shape), self.src_dtype)
         return grad_x, grad_src
 
 
@@ -324,28 +390,45 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
 class IndexPut(Function):
     """y = x with x[key] replaced by value (broadcast), PyTorch's indexing rules (as `Index`).
 
-    x gets the gradient except where it was overwritten; value gets the gradient of the
-    positions it was written to, summed over its broadcast dims.
+    x gets the gradient except where it was overwritten (an IndexPut of zeros); value gets
+    the gradient of the positions it was written to (indexing), summed over its broadcast
+    dims.
     """
 
     def forward(self, x: np.ndarray, value: np.ndarray, *index_arrays: np.ndarray,
                 key: tuple) -> np.ndarray:
         self.selection, _ = _selection(x, index_arrays, key)
+        self.index_arrays, self.key = index_arrays, key
         self.value_shape = value.shape
         out = x.copy()
         _assign(out, self.selection, value)
         return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         grad_x = grad_value = None
         if self.needs_input_grad[0]:
-            grad_x = grad.copy()
-            _assign(grad_x, self.selection, 0)
+            grad_x = xp.index_put_zeros(grad, self.index_arrays, self.key, self.selection)
         if self.needs_input_grad[1]:
             basic, advanced = self.selection
             picked = grad[basic] if advanced is None else grad[basic][advanced]
-            grad_value = unbroadcast(np.asarray(picked), self.value_shape)
+            grad_value = xp.sum_to(picked, self.value_shape)
         return (grad_x, grad_value) + (None,) * (len(self.needs_input_grad) - 2)
+
+
+def _index_put_zeros(grad: np.ndarray, index_arrays: tuple, key: tuple,
+                     selection: tuple) -> np.ndarray:
+    """A copy of grad with grad[key] set to 0 (`selection` is `_selection`'s pair for it)."""
+    out = grad.copy()
+    _assign(out, selection, 0)
+    return out
+
+
+def _index_put_zeros_graph(grad: Tensor, index_arrays: tuple, key: tuple,
+                           selection: Any = None) -> Tensor:
+    """`_index_put_zeros` as a differentiable IndexPut of a 0-d zero."""
+    zero = Tensor._from_op(np.zeros((), dtype=grad.dtype))
+    indices = [Tensor._from_op(array) for array in index_arrays]
+    return IndexPut.apply(grad, zero, *indices, key=key)
 
 
 def _selection(x: np.ndarray, index_arrays: tuple, key: tuple) -> tuple:
@@ -426,6 +509,16 @@ def _augmented(method: Callable) -> Callable:
     operator.__doc__ = method.__doc__
     return operator
 
+
+# the backward formulas' scatters and gathers: on arrays, and as differentiable ops
+NUMPY_XP = {
+    "zero_positions": _zero_positions, "take_positions": _take_positions,
+    "scatter_positions": _scatter_positions, "index_put_zeros": _index_put_zeros,
+}
+GRAPH_XP = {
+    "zero_positions": _zero_positions_graph, "take_positions": _take_positions_graph,
+    "scatter_positions": _scatter_positions_graph, "index_put_zeros": _index_put_zeros_graph,
+}
 
 TENSOR_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "clamp_": clamp_, "clip_": clamp_,

@@ -1,6 +1,6 @@
 """Which implementation conv2d, max_pool2d and avg_pool2d run: "fast" or "reference".
 
-The fast kernels (`conv_pool`) work per kernel offset on strided views; the reference ones
+The fast kernels (`conv`, `pool`) work per kernel offset on strided views; the reference ones
 (`reference_kernels`) loop over output positions, the way the maths is written on paper. Both
 take the same arguments and give the same results, so switching is a way to learn what the
 fast ones compute and to rule them out when debugging:

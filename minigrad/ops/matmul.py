@@ -4,16 +4,21 @@ Every product ends in BLAS GEMM calls: operands are handed to np.matmul with str
 accepts (C- or Fortran-ordered matrices, so a transpose is free). When one side is a single
 matrix, the other side's leading dims are flattened so the whole batch is ONE GEMM, forward
 and backward; the weight's gradient then needs no separate sum over the batch.
+
+The backward formulas call this family's `xp` functions (`NUMPY_XP` / `GRAPH_XP` below):
+the GEMM kernels above on arrays, and the same products as differentiable matmuls,
+transposes and sums when a gradient graph is built (`create_graph=True`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..engine import Function, Tensor
+from ..engine import namespace as _namespaces
 from ._broadcast import unbroadcast
 from ._convert import promote
 
@@ -58,60 +63,88 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 # ---- matmul -------------------------------------------------------------------------------
+class MatmulShapes(NamedTuple):
+    """The shapes a matmul's backward needs: the operands as given (`a`, `b`), as matrices
+    (`a2` (..., n, k), `b2` (..., k, p): a 1-D operand made a row or a column) and the
+    product of those (..., n, p)."""
+
+    a: tuple[int, ...]
+    b: tuple[int, ...]
+    a2: tuple[int, ...]
+    b2: tuple[int, ...]
+    product: tuple[int, ...]
+
+
 class MatMul(Function):
     """y = a @ b: 1-D operands become (1, k) / (k, 1) and lose that dim again afterwards;
     batch dims broadcast, so their gradient is summed back (unbroadcast)."""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a_shape, self.b_shape = a.shape, b.shape
         a2 = a.reshape(1, -1) if a.ndim == 1 else a  # (..., n, k)
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b  # (..., k, p)
-        self.a2 = a2 if self.needs_input_grad[1] else None
-        self.b2 = b2 if self.needs_input_grad[0] else None
-        self.a2_shape, self.b2_shape = a2.shape, b2.shape
+        # a's gradient needs only b, b's only a
+        self.save(a if self.needs_input_grad[1] else None,
+                  b if self.needs_input_grad[0] else None)
         if b2.ndim == 2:
             # (..., n, k) @ (k, p): all leading dims in one GEMM
             rows = _rows(a2)
             product = _gemm(rows, b2).reshape(a2.shape[:-1] + b2.shape[-1:])
         else:
             product = _gemm(a2, b2)
-        self.product_shape = product.shape
+        self.shapes = MatmulShapes(a.shape, b.shape, a2.shape, b2.shape, product.shape)
         drop = [product.ndim - 2] * (a.ndim == 1) + [product.ndim - 1] * (b.ndim == 1)
         return product.reshape(tuple(size for axis, size in enumerate(product.shape)
                                      if axis not in drop))
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grad2 = grad.reshape(self.product_shape)  # (..., n, p) with 1-D dims put back
-        grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = self._grad_left(grad2).reshape(self.a_shape)
-        if self.needs_input_grad[1]:
-            grad_b = self._grad_right(grad2).reshape(self.b_shape)
+    def backward(self, xp: Any, grad: Any, a: Any, b: Any) -> tuple:
+        grad_a = xp.matmul_grad_input(grad, b, self.shapes) if self.needs_input_grad[0] else None
+        grad_b = xp.matmul_grad_other(a, grad, self.shapes) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
-    def _grad_left(self, grad2: np.ndarray) -> np.ndarray:
-        """d/da2 = grad2 @ b2^T, summed over the batch dims a2 was broadcast along."""
-        b2 = self.b2
-        if b2.ndim == 2:
-            rows = _rows(grad2)
-            return _gemm(rows, b2.T).reshape(self.a2_shape)
-        if len(self.a2_shape) == 2:
-            # one matrix against a batch: contract over batch and p at once -> (n, k)
-            contracted = tuple(range(b2.ndim - 2)) + (b2.ndim - 1,)
-            return np.tensordot(grad2, b2, axes=(contracted, contracted))
-        return unbroadcast(_gemm(grad2, _swap(b2)), self.a2_shape)
 
-    def _grad_right(self, grad2: np.ndarray) -> np.ndarray:
-        """d/db2 = a2^T @ grad2, summed over the batch dims b2 was broadcast along."""
-        a2 = self.a2
-        if len(self.b2_shape) == 2:
-            # every batch row meets the same b2: one GEMM does the batch sum too
-            rows = _rows(a2)
-            grad_rows = _rows(grad2)
-            return _gemm(rows.T, grad_rows)
-        if a2.ndim == 2:
-            return _gemm(a2.T, grad2)
-        return unbroadcast(_gemm(_swap(a2), grad2), self.b2_shape)
+def _grad_input_arrays(grad: np.ndarray, b: np.ndarray, shapes: MatmulShapes) -> np.ndarray:
+    """d/da = grad @ b^T, summed over the batch dims a was broadcast along (1-D operands
+    taken as a row / a column). Shapes: grad as the product, b -> shapes.a."""
+    grad2 = grad.reshape(shapes.product)  # (..., n, p) with 1-D dims put back
+    b2 = b.reshape(shapes.b2)
+    if b2.ndim == 2:
+        result = _gemm(_rows(grad2), b2.T)
+    elif len(shapes.a2) == 2:
+        # one matrix against a batch: contract over batch and p at once -> (n, k)
+        contracted = tuple(range(b2.ndim - 2)) + (b2.ndim - 1,)
+        result = np.tensordot(grad2, b2, axes=(contracted, contracted))
+    else:
+        result = unbroadcast(_gemm(grad2, _swap(b2)), shapes.a2)
+    return result.reshape(shapes.a)
+
+
+def _grad_other_arrays(a: np.ndarray, grad: np.ndarray, shapes: MatmulShapes) -> np.ndarray:
+    """d/db = a^T @ grad, summed over the batch dims b was broadcast along (1-D operands
+    taken as a row / a column). Shapes: a, grad as the product -> shapes.b."""
+    grad2 = grad.reshape(shapes.product)
+    a2 = a.reshape(shapes.a2)
+    if len(shapes.b2) == 2:
+        # every batch row meets the same b2: one GEMM does the batch sum too
+        result = _gemm(_rows(a2).T, _rows(grad2))
+    elif a2.ndim == 2:
+        result = _gemm(a2.T, grad2)
+    else:
+        result = unbroadcast(_gemm(_swap(a2), grad2), shapes.b2)
+    return result.reshape(shapes.b)
+
+
+def _grad_input_graph(grad: Tensor, b: Tensor, shapes: MatmulShapes) -> Tensor:
+    """`_grad_input_arrays` as differentiable ops."""
+    xp = _namespaces.graph
+    grad2, b2 = xp.reshape(grad, shapes.product), xp.reshape(b, shapes.b2)
+    return xp.reshape(xp.sum_to(xp.matmul(grad2, xp.swapaxes(b2, -1, -2)), shapes.a2), shapes.a)
+
+
+def _grad_other_graph(a: Tensor, grad: Tensor, shapes: MatmulShapes) -> Tensor:
+    """`_grad_other_arrays` as differentiable ops."""
+    xp = _namespaces.graph
+    grad2, a2 = xp.reshape(grad, shapes.product), xp.reshape(a, shapes.a2)
+    return xp.reshape(xp.sum_to(xp.matmul(xp.swapaxes(a2, -1, -2), grad2), shapes.b2), shapes.b)
 
 
 class Mm(MatMul):
@@ -127,7 +160,21 @@ def _check_operands(where: str, input: Any, other: Any) -> tuple[Tensor, Tensor]
         if not isinstance(value, (Tensor, np.ndarray)):
             raise TypeError(f"{where}(): argument '{argument}' must be Tensor, not "
                             f"{type(value).__name__}")
-    return promote(input, other)
+    input, other = promote(input) + promote(other)  # NumPy arrays become tensors, as they are
+    _check_same_dtype(where, ("input", input), ("other", other))
+    return input, other
+
+
+def _check_same_dtype(where: str, *named: tuple[str, Tensor | None]) -> None:
+    """PyTorch's RuntimeError when a matrix product mixes dtypes (an int tensor into a float
+    layer, float64 into float32): no silent promotion, the caller casts on purpose."""
+    present = [(name, tensor) for name, tensor in named if tensor is not None]
+    first_name, first = present[0]
+    for name, tensor in present[1:]:
+        if tensor.dtype != first.dtype:
+            raise RuntimeError(f"{where}: expected {first_name} and {name} to have the same "
+                               f"dtype, but got {first_name} {first.dtype} and {name} "
+                               f"{tensor.dtype} (cast one with .to(), .float() or .double())")
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -204,8 +251,12 @@ class Linear(Function):
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         self.input_shape = x.shape
         rows = _blas_ready(_rows(x))  # (N, in)
-        self.rows = rows if self.needs_input_grad[1] else None
-        self.weight = weight if self.needs_input_grad[0] else None
+        # x's gradient needs only the weight, the weight's only x
+        self.save(x if self.needs_input_grad[1] else None,
+                  weight if self.needs_input_grad[0] else None)
+        # a first-order cache: the rows when making them took a copy (x not contiguous)
+        self.rows = (rows if self.needs_input_grad[1] and not np.may_share_memory(rows, x)
+                     else None)
         self.bias_shape = None if bias is None else bias.shape
         output = _gemm(rows, weight.T)  # (N, out): weight.T is a free Fortran-ordered view
         output = output.reshape(x.shape[:-1] + weight.shape[:1])
@@ -213,16 +264,52 @@ class Linear(Function):
             output += bias  # output is a fresh array, so adding in place is safe
         return output
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grad_rows = _blas_ready(_rows(grad))  # (N, out)
+    def backward(self, xp: Any, grad: Any, x: Any, weight: Any) -> tuple:
+        grad_rows = xp.blas_rows(grad)  # (N, out)
         grad_x = grad_weight = grad_bias = None
         if self.needs_input_grad[0]:
-            grad_x = _gemm(grad_rows, self.weight).reshape(self.input_shape)
+            grad_x = xp.linear_grad_input(grad_rows, weight, self.input_shape)
         if self.needs_input_grad[1]:
-            grad_weight = _gemm(grad_rows.T, self.rows)  # (out, in)
+            grad_weight = xp.linear_grad_weight(grad_rows, x, self.rows)  # (out, in)
         if self.needs_input_grad[2]:
-            grad_bias = unbroadcast(grad, self.bias_shape)
+            grad_bias = xp.sum_to(grad, self.bias_shape)
         return grad_x, grad_weight, grad_bias
+
+
+def _linear_grad_weight_arrays(grad_rows: np.ndarray, x: np.ndarray,
+                               rows: np.ndarray | None = None) -> np.ndarray:
+    """grad_rows^T @ x's rows: (N, out), (..., in) -> (out, in); `rows` is x's rows when
+    forward had to copy them (a first-order cache)."""
+    return _gemm(grad_rows.T, _rows(x) if rows is None else rows)
+
+
+def _linear_grad_weight_graph(grad_rows: Tensor, x: Tensor, rows: Any = None) -> Tensor:
+    """`_linear_grad_weight_arrays` as differentiable ops (the cache is not used)."""
+    xp = _namespaces.graph
+    return xp.matmul(xp.transpose(grad_rows), _blas_rows_graph(x))
+
+
+def _linear_grad_input_arrays(grad_rows: np.ndarray, weight: np.ndarray,
+                              input_shape: tuple[int, ...]) -> np.ndarray:
+    """grad_rows @ weight: (N, out), (out, in) -> input_shape (..., in)."""
+    return _gemm(grad_rows, weight).reshape(input_shape)
+
+
+def _linear_grad_input_graph(grad_rows: Tensor, weight: Tensor,
+                             input_shape: tuple[int, ...]) -> Tensor:
+    """`_linear_grad_input_arrays` as differentiable ops."""
+    xp = _namespaces.graph
+    return xp.reshape(xp.matmul(grad_rows, weight), input_shape)
+
+
+def _blas_rows(array: np.ndarray) -> np.ndarray:
+    """(..., k) as one BLAS-ready (N, k) matrix."""
+    return _blas_ready(_rows(array))
+
+
+def _blas_rows_graph(tensor: Tensor) -> Tensor:
+    """(..., k) as one (N, k) matrix, a differentiable reshape."""
+    return _namespaces.graph.reshape(tensor, (math.prod(tensor.shape[:-1]), tensor.shape[-1]))
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -259,11 +346,25 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise RuntimeError(f"linear: bias of shape {bias.shape} does not broadcast to the "
                                f"output shape {output_shape} (input {input.shape}, weight "
                                f"{weight.shape})")
-        input, weight, bias = promote(input, weight, bias)
-    else:
-        input, weight = promote(input, weight)
+    _check_same_dtype("linear", ("input", input), ("weight", weight), ("bias", bias))
     return Linear.apply(input, weight, bias)
 
+
+# the backward formulas' kernels: on arrays, and as differentiable ops
+NUMPY_XP = {
+    "linear_grad_input": _linear_grad_input_arrays,
+    "blas_rows": _blas_rows,
+    "matmul_grad_input": _grad_input_arrays,
+    "matmul_grad_other": _grad_other_arrays,
+    "linear_grad_weight": _linear_grad_weight_arrays,
+}
+GRAPH_XP = {
+    "linear_grad_input": _linear_grad_input_graph,
+    "blas_rows": _blas_rows_graph,
+    "matmul_grad_input": _grad_input_graph,
+    "matmul_grad_other": _grad_other_graph,
+    "linear_grad_weight": _linear_grad_weight_graph,
+}
 
 TENSOR_METHODS = {
     "__matmul__": _tensor_matmul,

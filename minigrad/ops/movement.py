@@ -4,6 +4,10 @@ Forward returns a NumPy view of the input wherever NumPy can make one (reshape o
 data, transpose, expand, basic indexing), as PyTorch does; the gradient of every op
 here is the same movement run backwards: reshape back, transpose back, sum over the expanded
 axes, scatter into zeros (accumulating repeated indices), split the concatenation.
+
+Each gradient is written once against `xp` (CONTRIBUTING.md), and is itself a movement: a
+scatter's gradient is the selection again (the pair in `ops/_select.py`), a flip's is a
+flip, so gradients of any order stay in this family. Padding lives in `ops/padding.py`.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, normalize_dim
-from ._broadcast import unbroadcast
+from . import _select
 from ._convert import promote
+from ._select import along_axis_key
+from .padding import pad
 
 __all__ = [
     "cat",
@@ -102,8 +108,8 @@ class Reshape(Function):
         self.input_shape = x.shape
         return x.reshape(shape)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad.reshape(self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.reshape(grad, self.input_shape)
 
 
 class View(Reshape):
@@ -220,8 +226,8 @@ class Permute(Function):
         self.dims = dims
         return x.transpose(dims)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad.transpose(np.argsort(self.dims))
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.transpose(grad, tuple(np.argsort(self.dims)))
 
 
 class Transpose(Permute):
@@ -283,8 +289,8 @@ class Expand(Function):
         self.input_shape = x.shape
         return np.broadcast_to(x, shape)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return unbroadcast(grad, self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.sum_to(grad, self.input_shape)
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
@@ -331,13 +337,13 @@ class Repeat(Function):
         self.input_shape = x.shape
         return np.tile(x, repeats)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         repeats = self.options["repeats"]
         shape = (1,) * (len(repeats) - len(self.input_shape)) + self.input_shape
         # view the grad as (r0, s0, r1, s1, ...) and sum over every r axis
         split = tuple(size for pair in zip(repeats, shape) for size in pair)
-        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
-        return summed.reshape(self.input_shape)
+        summed = xp.sum(xp.reshape(grad, split), axis=tuple(range(0, len(split), 2)))
+        return xp.reshape(summed, self.input_shape)
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
@@ -359,8 +365,8 @@ class Flip(Function):
     def forward(self, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         return np.flip(x, dims).copy()   # a copy, as torch.flip makes
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return np.flip(grad, self.options["dims"])
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.flip(grad, self.options["dims"])
 
 
 def flip(input: Tensor, *axes: Any, dims: Any = None) -> Tensor:
@@ -380,7 +386,7 @@ class Contiguous(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(x)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return grad
 
 
@@ -390,7 +396,7 @@ class Clone(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         return grad
 
 
@@ -444,15 +450,9 @@ class Index(Function):
         selected = x[self.basic]
         return selected if self.advanced is None else selected[self.advanced]
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        selected = input_grad[self.basic]  # a view: writing it writes input_grad
-        if self.advanced is None:
-            selected[...] = grad
-        elif self.accumulate:
-            np.add.at(selected, self.advanced, grad)
-        else:
-            selected[self.advanced] = grad
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        input_grad = xp.index_scatter(grad, self.input_shape, self.basic, self.advanced,
+                                      self.accumulate)
         return (input_grad,) + (None,) * self.array_count
 
 
@@ -604,8 +604,11 @@ class Cat(Function):
         self.offsets = np.cumsum([array.shape[dim] for array in arrays])[:-1].tolist()
         return np.concatenate(arrays, axis=dim)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        return tuple(np.split(grad, self.offsets, axis=self.options["dim"]))
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        lead = (slice(None),) * self.options["dim"]
+        bounds = zip([0] + self.offsets, self.offsets + [None])
+        return tuple(grad[lead + (slice(start, stop),)] if needed else None
+                     for (start, stop), needed in zip(bounds, self.needs_input_grad))
 
 
 class Stack(Function):
@@ -614,9 +617,10 @@ class Stack(Function):
     def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
         return np.stack(arrays, axis=dim)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         lead = (slice(None),) * self.options["dim"]
-        return tuple(grad[lead + (index,)] for index in range(grad.shape[self.options["dim"]]))
+        return tuple(grad[lead + (index,)] if needed else None
+                     for index, needed in enumerate(self.needs_input_grad))
 
 
 def _tensor_list(tensors: Any, where: str) -> list[Tensor]:
@@ -671,179 +675,17 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Stack.apply(*promote(*tensors), dim=axis)
 
 
-# ---- pad ----------------------------------------------------------------------------------
-class ConstantPad(Function):
-    """y = x framed by `value` (negative padding crops); the gradient is the inner window."""
-
-    def forward(self, x: np.ndarray, pad: tuple[int, ...], value: Any) -> np.ndarray:
-        self.input_shape = x.shape
-        output_shape, self.source, self.target = _pad_windows(x.shape, pad)
-        output = np.full(output_shape, value, dtype=x.dtype)
-        output[self.target] = x[self.source]
-        return output
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        input_grad[self.source] = grad[self.target]
-        return input_grad
-
-
-def _pad_windows(shape: tuple[int, ...], pad: tuple[int, ...]) -> tuple:
-    """Output shape and the matching (source, target) slices for constant padding."""
-    output_shape = list(shape)
-    source = [slice(None)] * len(shape)
-    target = [slice(None)] * len(shape)
-    for pair in range(len(pad) // 2):
-        axis = len(shape) - 1 - pair
-        left, right = pad[2 * pair], pad[2 * pair + 1]
-        size = shape[axis]
-        output_size = size + left + right
-        # input element j lands at j + left when 0 <= j + left < output_size
-        low = max(0, -left)
-        high = max(min(size, output_size - left), low)
-        output_shape[axis] = output_size
-        source[axis] = slice(low, high)
-        target[axis] = slice(low + left, high + left)
-    return tuple(output_shape), tuple(source), tuple(target)
-
-
-class IndexPad(Function):
-    """Reflect / replicate / circular padding as a gather along each padded dim."""
-
-    def forward(self, x: np.ndarray, pad: tuple[int, ...], mode: str) -> np.ndarray:
-        self.input_shape = x.shape
-        self.gathers = []
-        for pair in range(len(pad) // 2):
-            axis = x.ndim - 1 - pair
-            positions = _pad_positions(x.shape[axis], pad[2 * pair], pad[2 * pair + 1], mode)
-            self.gathers.append((axis, positions, x.shape[axis]))
-            x = np.take(x, positions, axis=axis)
-        return x
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        for axis, positions, size in reversed(self.gathers):
-            shape = list(grad.shape)
-            shape[axis] = size
-            gathered = np.zeros(shape, dtype=grad.dtype)
-            np.add.at(gathered, (slice(None),) * axis + (positions,), grad)
-            grad = gathered
-        return grad
-
-
-def _pad_positions(size: int, left: int, right: int, mode: str) -> np.ndarray:
-    """For each output position along one dim, the input position it copies."""
-    positions = np.arange(-left, size + right)
-    if mode == "replicate":
-        return np.clip(positions, 0, size - 1)
-    if mode == "circular":
-        # PyTorch crops negative padding first, then wraps around what is left
-        low, high = max(0, -left), size - max(0, -right)
-        return low + np.arange(-max(left, 0), high - low + max(right, 0)) % (high - low)
-    period = 2 * (size - 1)  # reflect: mirror about the edges without repeating them
-    folded = np.abs(positions) % max(period, 1)
-    return np.where(folded > size - 1, period - folded, folded)
-
-
-_PAD_MODES = ("constant", "reflect", "replicate", "circular")
-
-
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
-        value: float | None = None) -> Tensor:
-    """Pad the last dims: `pad = (left, right, top, bottom, front, back)`, last dim first.
-
-    mode "constant" fills with `value` (default 0; negative padding crops); "reflect",
-    "replicate" and "circular" copy edge values and pad 1 to 3 trailing dims as in PyTorch.
-    Shape: (N, C, H, W) with pad (l, r, t, b) -> (N, C, H + t + b, W + l + r).
-    """
-    if not isinstance(pad, (tuple, list)):
-        raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got "
-                        f"{type(pad).__name__}")
-    for position, amount in enumerate(pad):
-        if not isinstance(amount, (int, np.integer)) or isinstance(amount, bool):
-            raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found element "
-                            f"of type {type(amount).__name__} at pos {position}")
-    pad = tuple(int(amount) for amount in pad)
-    if len(pad) % 2:
-        raise RuntimeError(f"pad: Padding length must be divisible by 2 (pad {pad})")
-    if len(pad) > 2 * input.ndim:
-        raise RuntimeError(f"pad: Padding length should be less than or equal to two times "
-                           f"the input dimension but got padding length {len(pad)} and input "
-                           f"of dimension {input.ndim} (shape {input.shape})")
-    if mode not in _PAD_MODES:
-        raise NotImplementedError(f"pad: Unrecognised padding mode {mode!r} "
-                                  f"(expected one of {_PAD_MODES})")
-    for pair in range(len(pad) // 2):
-        axis = input.ndim - 1 - pair
-        left, right = pad[2 * pair], pad[2 * pair + 1]
-        if input.shape[axis] + left + right < 0:
-            raise RuntimeError(
-                f"pad: The input size {input.shape[axis]}, plus negative padding {left} and "
-                f"{right} resulted in a negative output size, which is invalid. Check "
-                f"dimension {axis} of your input (shape {input.shape}).")
-    if mode == "constant":
-        fill = 0 if value is None else value
-        return ConstantPad.apply(input, pad=pad, value=fill)
-    if value:
-        raise RuntimeError(f"pad: Padding mode {mode!r} doesn't take in value argument "
-                           f"(got value={value})")
-    _check_index_pad(input, pad, mode)
-    return IndexPad.apply(input, pad=pad, mode=mode)
-
-
-def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
-    """PyTorch's limits for reflect / replicate / circular padding."""
-    padded = len(pad) // 2
-    if padded == 0 or input.ndim not in (padded + 1, padded + 2):
-        raise NotImplementedError(
-            f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor "
-            f"in mode {mode!r} (pads of 2, 4, 6 need 2-3D, 3-4D, 4-5D inputs; shape "
-            f"{input.shape})")
-    for pair in range(padded):
-        axis = input.ndim - 1 - pair
-        size = input.shape[axis]
-        left, right = pad[2 * pair], pad[2 * pair + 1]
-        if mode == "reflect" and max(left, right) >= size:
-            raise RuntimeError(
-                f"pad: Padding size should be less than the corresponding input dimension, "
-                f"but got: padding ({left}, {right}) at dimension {axis} of input "
-                f"{list(input.shape)}")
-        kept = size + min(left, 0) + min(right, 0)  # what is left after negative padding
-        if kept <= 0:
-            raise RuntimeError(f"pad: padding ({left}, {right}) leaves nothing of dimension "
-                               f"{axis} of input {list(input.shape)} to pad from in mode "
-                               f"{mode!r}")
-        if mode == "circular" and max(left, right) > kept:
-            raise RuntimeError(f"pad: Padding value causes wrapping around more than once "
-                               f"(padding ({left}, {right}) at dimension {axis} of input "
-                               f"{list(input.shape)})")
-
-
 # ---- gather and scatter_add ---------------------------------------------------------------
-def _scatter_index(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
-    """A full advanced-index key: position i of `index` -> (i0, ..., index[i], ..., in)."""
-    key = []
-    for other_axis, size in enumerate(index.shape):
-        if other_axis == axis:
-            key.append(index)
-        else:
-            shape = [1] * index.ndim
-            shape[other_axis] = size
-            key.append(np.arange(size).reshape(shape))
-    return tuple(key)
-
-
 class Gather(Function):
     """y[i][j][k] = x[index[i][j][k]][j][k] along `dim` (dim=0 here); index is an input."""
 
     def forward(self, x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
         self.input_shape = x.shape
-        self.key = _scatter_index(index, dim)
+        self.key = along_axis_key(index, dim)
         return x[self.key]
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        input_grad = np.zeros(self.input_shape, dtype=grad.dtype)
-        np.add.at(input_grad, self.key, grad)
-        return input_grad, None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.index_scatter(grad, self.input_shape, None, self.key, True), None
 
 
 class ScatterAdd(Function):
@@ -852,18 +694,18 @@ class ScatterAdd(Function):
     def forward(self, x: np.ndarray, index: np.ndarray, src: np.ndarray,
                 dim: int) -> np.ndarray:
         self.src_shape = src.shape
-        self.key = _scatter_index(index, dim)
+        self.key = along_axis_key(index, dim)
         self.window = tuple(slice(0, size) for size in index.shape)
         output = x.copy()
         np.add.at(output, self.key, src[self.window])
         return output
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         src_grad = None
         if self.needs_input_grad[2]:
-            src_grad = np.zeros(self.src_shape, dtype=grad.dtype)
-            src_grad[self.window] = grad[self.key]
-        return grad, None, src_grad
+            picked = xp.index_select(grad, None, self.key)
+            src_grad = xp.index_scatter(picked, self.src_shape, self.window, None, False)
+        return grad if self.needs_input_grad[0] else None, None, src_grad
 
 
 def _check_index(where: str, input: Tensor, dim: int, index: Any,
@@ -927,6 +769,17 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         flat = scatter_add(reshape(input, -1), 0, reshape(index, -1), reshape(src, -1))
         return reshape(flat, input.shape)
     return ScatterAdd.apply(input, index, src, dim=axis)
+
+
+# ---- backward namespace: this family's own functions (see ops/namespace.py) ---------------
+def _flip_graph(x: Any, axis: Any) -> Tensor:
+    x = x if isinstance(x, Tensor) else Tensor._from_op(np.asarray(x))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return Flip.apply(x, dims=axes)
+
+
+NUMPY_XP: dict[str, Any] = {"flip": np.flip, **_select.NUMPY_XP}
+GRAPH_XP: dict[str, Any] = {"flip": _flip_graph, **_select.GRAPH_XP}
 
 
 # ---- tables -------------------------------------------------------------------------------

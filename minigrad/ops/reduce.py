@@ -2,7 +2,9 @@
 
 `dim` is None (every dimension), an int or a tuple of ints, negative allowed, and `keepdim`
 keeps reduced dimensions with size 1, as in PyTorch. A reduction's backward broadcasts the
-output gradient back over the reduced dimensions.
+output gradient back over the reduced dimensions. Each backward is one formula against `xp`
+(CONTRIBUTING.md), so gradients of gradients work; values forward already computed
+(centered inputs, shifted exponentials) serve an ordinary backward as caches only.
 
 Tie rules follow PyTorch: `x.max()` and `amax` share the gradient evenly among tied
 maxima; `x.max(dim)` returns (values, indices) and sends the gradient only to the returned
@@ -18,8 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, dtypes, normalize_dim
+from . import elementwise
+from ._select import along_axis_key
 from .cast import cast
 from .elementwise import maximum, minimum
+from .movement import expand, unsqueeze
 
 __all__ = [
     "amax", "amin", "argmax", "argmin", "logsumexp", "max", "mean", "min", "prod", "std", "sum",
@@ -88,16 +93,17 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return int(np.prod([shape[axis] for axis in axes], dtype=np.int64))
 
 
-def _expand_to(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...],
-               keepdim: bool) -> np.ndarray:
-    """The output gradient with reduced axes restored (size 1), ready to broadcast to `shape`."""
-    return grad if keepdim else np.expand_dims(grad, axes)
+def _restore(xp: Any, value: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+    """A reduction's output (or its gradient) with the reduced axes back as size 1, ready
+    to broadcast against the input."""
+    return value if keepdim else xp.expand_dims(value, axes)
 
 
-def _broadcast_back(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...],
-                    keepdim: bool) -> np.ndarray:
-    """The output gradient copied over every element that was reduced (a fresh array)."""
-    return np.broadcast_to(_expand_to(grad, shape, axes, keepdim), shape).copy()
+def _broadcast_back(xp: Any, grad: Any, shape: tuple[int, ...], axes: tuple[int, ...],
+                    keepdim: bool) -> Any:
+    """The output gradient over every element that was reduced: a read-only broadcast view
+    on arrays (never written to), an expand op in a graph."""
+    return xp.broadcast_to(_restore(xp, grad, axes, keepdim), shape)
 
 
 # ---- sum, mean, prod ------------------------------------------------------------------------
@@ -110,8 +116,8 @@ class Sum(Function):
         accumulator = None if dtypes.is_floating(x.dtype) else np.int64
         return np.asarray(np.sum(x, axis=dim, keepdims=keepdim, dtype=accumulator))
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return _broadcast_back(grad, self.shape, self.dim, self.keepdim)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return _broadcast_back(xp, grad, self.shape, self.dim, self.keepdim)
 
 
 class Mean(Function):
@@ -123,34 +129,35 @@ class Mean(Function):
         with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is NaN
             return np.asarray(np.sum(x, axis=dim, keepdims=keepdim) / self.count)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return _broadcast_back(grad / self.count, self.shape, self.dim, self.keepdim)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return _broadcast_back(xp, grad / self.count, self.shape, self.dim, self.keepdim)
 
 
 class Prod(Function):
     """Product over one axis (or all, flattened when axis is None).
 
-    The gradient of each element is the product of all the others, built from exclusive
-    cumulative products from the left and the right, so zeros need no special case.
+    The gradient of each element is the product of all the others (`xp.product_of_others`),
+    so zeros need no special case.
     """
 
     def forward(self, x: np.ndarray, dim: int | None, keepdim: bool) -> np.ndarray:
-        self.x, self.dim, self.keepdim = x, dim, keepdim
+        self.dim, self.keepdim = dim, keepdim
+        self.save(x)
         if dim is None:
             out = np.prod(x)
             return np.asarray(out).reshape((1,) * x.ndim if keepdim else ())
         return np.asarray(np.prod(x, axis=dim, keepdims=keepdim))
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        x = self.x
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
         if self.dim is None:
-            return _product_of_others(x.reshape(-1), 0).reshape(x.shape) * grad.reshape(())
-        return _product_of_others(x, self.dim) * _expand_to(grad, x.shape, (self.dim,),
-                                                            self.keepdim)
+            others = xp.product_of_others(xp.reshape(x, (-1,)), 0)
+            return xp.reshape(others, x.shape) * xp.reshape(grad, ())
+        return xp.product_of_others(x, self.dim) * _restore(xp, grad, (self.dim,), self.keepdim)
 
 
 def _product_of_others(x: np.ndarray, axis: int) -> np.ndarray:
-    """For each element, the product of the other elements along `axis`."""
+    """For each element, the product of the other elements along `axis`: exclusive
+    cumulative products from the left and the right, exact with zeros."""
     ones_shape = list(x.shape)
     ones_shape[axis] = 1
     ones = np.ones(ones_shape, dtype=x.dtype)
@@ -212,14 +219,17 @@ class Amax(Function):
 
     def forward(self, x: np.ndarray, dim: tuple[int, ...], keepdim: bool) -> np.ndarray:
         kept = np.asarray(self.pick(x, axis=dim, keepdims=True))
-        self.x, self.kept, self.dim, self.keepdim = x, kept, dim, keepdim
-        return kept if keepdim else np.squeeze(kept, axis=dim)
+        self.dim, self.keepdim = dim, keepdim
+        out = np.asarray(kept if keepdim else np.squeeze(kept, axis=dim))
+        self.save(x, out)  # the very array returned (a 0-d result too), so a graph finds it
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        winners = self.x == self.kept
-        ties = winners.sum(axis=self.dim, keepdims=True).astype(grad.dtype)
-        share = _expand_to(grad, self.x.shape, self.dim, self.keepdim) / ties
-        return np.where(winners, share, 0)
+    def backward(self, xp: Any, grad: Any, x: Any, out: Any) -> Any:
+        # which elements won is a constant of the second pass (the gradient is piecewise linear)
+        winners = x == _restore(xp, out, self.dim, self.keepdim)
+        ties = xp.astype(xp.sum(winners, axis=self.dim, keepdims=True), grad.dtype)
+        share = _restore(xp, grad, self.dim, self.keepdim) / ties
+        return xp.where(winners, share, 0)
 
 
 class Amin(Amax):
@@ -239,13 +249,14 @@ class PickAlongDim(Function):
         values = np.take_along_axis(x, index, axis=dim)
         return values if keepdim else np.squeeze(values, axis=dim)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any) -> tuple:
         if len(self.shape) == 0:
-            return grad.copy(), None
-        result = np.zeros(self.shape, dtype=grad.dtype)
-        kept = _expand_to(grad, self.shape, (self.dim,), self.keepdim)
-        np.put_along_axis(result, self.index, kept, axis=self.dim)
-        return result, None
+            return grad, None
+        # a scatter into zeros at the picked positions (one per row: no accumulation); its
+        # own gradient is the same pick (see ops/_select.py)
+        kept = _restore(xp, grad, (self.dim,), self.keepdim)
+        key = along_axis_key(self.index, self.dim)
+        return xp.index_scatter(kept, self.shape, None, key, False), None
 
 
 class MaxAlongDim(PickAlongDim):
@@ -348,17 +359,28 @@ class Var(Function):
 
     def forward(self, x: np.ndarray, dim: tuple[int, ...], keepdim: bool,
                 correction: float) -> np.ndarray:
+        out = self._variance(x, dim, keepdim, correction)
+        self.save(x)
+        return out
+
+    def _variance(self, x: np.ndarray, dim: tuple[int, ...], keepdim: bool,
+                  correction: float) -> np.ndarray:
         centered = x - x.mean(axis=dim, keepdims=True) if x.size else x
+        # `centered` is a first-order cache only: a graph recomputes it from x
         self.centered, self.dim, self.keepdim = centered, dim, keepdim
         self.divisor = builtins.max(0, _count(x.shape, dim) - correction)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(np.sum(centered * centered, axis=dim, keepdims=keepdim)
                               / self.divisor)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        kept = _expand_to(grad, self.centered.shape, self.dim, self.keepdim)
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return self._variance_grad(xp, grad, x)
+
+    def _variance_grad(self, xp: Any, grad: Any, x: Any) -> Any:
+        centered = xp.centered(x, self.dim, self.__dict__.get("centered"))
+        kept = _restore(xp, grad, self.dim, self.keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return kept * (2 / self.divisor if self.divisor else np.inf) * self.centered
+            return kept * (2 / self.divisor if self.divisor else np.inf) * centered
 
 
 class Std(Var):
@@ -366,13 +388,16 @@ class Std(Var):
 
     def forward(self, x: np.ndarray, dim: tuple[int, ...], keepdim: bool,
                 correction: float) -> np.ndarray:
-        self.out = np.sqrt(super().forward(x, dim, keepdim, correction))
-        return self.out
+        out = np.asarray(np.sqrt(self._variance(x, dim, keepdim, correction)))
+        self.save(x, out)
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any, x: Any, out: Any) -> Any:
+        zero = out == 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            var_grad = np.where(self.out == 0, 0, grad / (2 * self.out))
-        return super().backward(var_grad)
+            # 1 in the denominator where std is 0 keeps the second derivative free of NaN
+            var_grad = xp.where(zero, 0, grad / (2 * xp.where(zero, 1, out)))
+        return self._variance_grad(xp, var_grad, x)
 
 
 def _correction(where: str, dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
@@ -418,8 +443,9 @@ def std(input: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: b
 class LogSumExp(Function):
     """log(sum(exp(x))) over `dim`, shifted by the max so exp cannot overflow.
 
-    The gradient is softmax(x) along `dim`, exp(x - shift) / total, from the shifted
-    exponentials forward already made (more accurate than exp(x - out) for huge x).
+    The gradient is softmax(x) along `dim`, exp(x - out) (`xp.softmax_of_logsumexp`); an
+    ordinary backward takes it from the shifted exponentials forward already made,
+    exp(x - shift) / total (more accurate than exp(x - out) for huge x).
     """
 
     def forward(self, x: np.ndarray, dim: tuple[int, ...], keepdim: bool) -> np.ndarray:
@@ -432,13 +458,16 @@ class LogSumExp(Function):
             exps = np.exp(x - shift)
             total = np.sum(exps, axis=dim, keepdims=True)
             kept = np.log(total) + shift
-        self.exps, self.total, self.dim, self.keepdim = exps, total, dim, keepdim
-        return kept if keepdim else np.squeeze(kept, axis=dim)
+        # (exps, total) is a first-order cache only: a graph recomputes exp(x - out)
+        self.cache, self.dim, self.keepdim = (exps, total), dim, keepdim
+        out = np.asarray(kept if keepdim else np.squeeze(kept, axis=dim))
+        self.save(x, out)  # the very array returned (a 0-d result too), so a graph finds it
+        return out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            softmax = self.exps / self.total
-        return _expand_to(grad, self.exps.shape, self.dim, self.keepdim) * softmax
+    def backward(self, xp: Any, grad: Any, x: Any, out: Any) -> Any:
+        kept = _restore(xp, out, self.dim, self.keepdim)
+        softmax = xp.softmax_of_logsumexp(x, kept, self.__dict__.get("cache"))
+        return _restore(xp, grad, self.dim, self.keepdim) * softmax
 
 
 def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
@@ -448,6 +477,62 @@ def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     if not dtypes.is_floating(input.dtype):
         input = cast(input, dtypes.default_float)
     return LogSumExp.apply(input, dim=axes, keepdim=bool(keepdim))
+
+
+# ---- backward namespace: this family's own functions (see ops/namespace.py) ---------------
+def _centered_array(x: np.ndarray, axes: tuple[int, ...], cache: Any = None) -> np.ndarray:
+    """x - mean(x) over `axes`; an ordinary backward passes forward's result as `cache`."""
+    if cache is not None:
+        return cache
+    return x - x.mean(axis=axes, keepdims=True) if x.size else x
+
+
+def _softmax_of_logsumexp_array(x: np.ndarray, logsumexp_kept: np.ndarray,
+                                cache: Any = None) -> np.ndarray:
+    """exp(x - logsumexp(x)) (reduced dims kept); from forward's (exps, total) if cached."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if cache is not None:
+            exps, total = cache
+            return exps / total
+        return np.exp(x - logsumexp_kept)
+
+
+def _as_tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._from_op(np.asarray(value))
+
+
+def _centered_graph(x: Any, axes: tuple[int, ...], cache: Any = None) -> Tensor:
+    x = _as_tensor(x)
+    if x.numel() == 0:
+        return x
+    return x - Mean.apply(x, dim=tuple(axes), keepdim=True)
+
+
+def _softmax_of_logsumexp_graph(x: Any, logsumexp_kept: Any, cache: Any = None) -> Tensor:
+    return elementwise.exp(_as_tensor(x) - logsumexp_kept)
+
+
+def _product_of_others_graph(x: Any, axis: int) -> Tensor:
+    """For each element, the product of the others along `axis`, as differentiable ops: a
+    matrix along `axis` whose row i is x with a 1 at i, multiplied out by `Prod`. Exact with
+    zeros at every order (each derivative is again a Prod); costs size(axis) times x."""
+    x = _as_tensor(x)
+    length = x.shape[axis]
+    rows = expand(unsqueeze(x, axis), x.shape[:axis] + (length,) + x.shape[axis:])
+    diagonal = np.eye(length, dtype=bool).reshape(
+        (length, length) + (1,) * (x.ndim - axis - 1))
+    matrix = elementwise.where(Tensor._from_op(diagonal), 1, rows)
+    return Prod.apply(matrix, dim=axis + 1, keepdim=False)
+
+
+NUMPY_XP: dict[str, Any] = {
+    "product_of_others": _product_of_others, "centered": _centered_array,
+    "softmax_of_logsumexp": _softmax_of_logsumexp_array,
+}
+GRAPH_XP: dict[str, Any] = {
+    "product_of_others": _product_of_others_graph, "centered": _centered_graph,
+    "softmax_of_logsumexp": _softmax_of_logsumexp_graph,
+}
 
 
 def sum_to_size(input: Tensor, *size: Any) -> Tensor:

@@ -4,14 +4,18 @@ These are the seed notebook's loops, corrected: NCHW instead of NHWC, every argu
 takes (stride, padding, dilation and groups for conv; kernel, stride, padding, dilation,
 ceil_mode, count_include_pad and divisor_override for pooling), gradients for padded inputs,
 and the batch and channels handled by NumPy inside each position instead of more loops.
-They are slow and meant to be read, and to check the fast kernels in `conv_pool` against:
+They are slow and meant to be read, and to check the fast kernels in `conv` and `pool` against:
 `mg.set_kernels("reference")` makes the public functions run these.
 
 Each Function takes exactly the options its fast twin gets from the public function (which
 has validated them): conv padding as (top, bottom, left, right), pooling padding as a pair.
+Their backward loops write into arrays, so they are once differentiable (PyTorch's
+@once_differentiable): first order only; gradients of gradients need the fast kernels.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +57,8 @@ class Conv2dReference(Function):
     and reads kH x kW pixels `dilation` apart.
     """
 
+    once_differentiable = True
+
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
                 stride: tuple[int, int], padding: tuple[int, int, int, int],
                 dilation: tuple[int, int], groups: int) -> np.ndarray:
@@ -82,7 +88,7 @@ class Conv2dReference(Function):
         self.input_shape = batch.shape
         return out[0] if self.unbatched else out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: np.ndarray) -> tuple:
         batch_grad = grad[None] if self.unbatched else grad
         count, channels, height, width = self.input_shape
         groups, per_out, per_group, kernel_h, kernel_w = self.filters.shape
@@ -126,6 +132,8 @@ class MaxPool2dReference(Function):
     order wins (np.argmax's rule and PyTorch's).
     """
 
+    once_differentiable = True
+
     def forward(self, x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], dilation: tuple[int, int],
                 ceil_mode: bool) -> np.ndarray:
@@ -156,7 +164,7 @@ class MaxPool2dReference(Function):
         self.input_shape = batch.shape
         return out[0] if self.unbatched else out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: np.ndarray) -> np.ndarray:
         batch_grad = grad[None] if self.unbatched else grad
         count, channels, height, width = self.input_shape
         kernel_h, kernel_w = self.options["kernel_size"]
@@ -186,6 +194,8 @@ class AvgPool2dReference(Function):
     clipping it to the padded input (count_include_pad=True) or to the input itself (False).
     A ceil_mode window hanging past the padding is clipped in both cases.
     """
+
+    once_differentiable = True
 
     def forward(self, x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], ceil_mode: bool, count_include_pad: bool,
@@ -230,7 +240,7 @@ class AvgPool2dReference(Function):
             divisor = padded_size if self.options["count_include_pad"] else inside_size
         return rows, cols, divisor
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: np.ndarray) -> np.ndarray:
         batch_grad = grad[None] if self.unbatched else grad
         grad_input = np.zeros(self.input_shape, dtype=grad.dtype)
         for i, j, rows, cols, divisor in self.windows:

@@ -165,9 +165,10 @@ def format_options(options: dict) -> str:
     shows as one (stride=(1, 1) -> stride=1), as PyTorch accepts it."""
     pairs = []
     for key, value in options.items():
-        if (isinstance(value, tuple) and len(value) > 1 and len(set(value)) == 1
-                and isinstance(value[0], (int, float, np.number))
-                and not isinstance(value[0], bool)):
+        if (isinstance(value, tuple) and len(value) > 1
+                and all(isinstance(item, (int, float, np.number)) and not isinstance(item, bool)
+                        for item in value)
+                and len(set(value)) == 1):  # (slices and arrays are not hashable)
             value = value[0]
         pairs.append(f"{key}={format_value(value)}")
     return " ".join(pairs)

@@ -51,18 +51,18 @@ def test_conv2d_paths_match_pytorch(input_shape, weight_shape, stride, padding, 
 
 
 def test_the_cases_cover_every_internal_path(monkeypatch):
-    from minigrad.ops import conv_pool
+    from minigrad.ops import conv
 
     used = set()
     for name in ("row_transposed_conv", "conv_windows_by_columns", "copy_windows_by_planes",
                  "columns_to_image", "conv_windows"):
-        original = getattr(conv_pool, name)
+        original = getattr(conv, name)
 
         def counting(*args, __name=name, __original=original, **kwargs):
             used.add(__name)
             return __original(*args, **kwargs)
 
-        monkeypatch.setattr(conv_pool, name, counting)
+        monkeypatch.setattr(conv, name, counting)
     for input_shape, weight_shape, stride, padding, dilation, groups in CASES:
         x = mg.randn(*input_shape, requires_grad=True)
         w = mg.randn(*weight_shape, requires_grad=True)

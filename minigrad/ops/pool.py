@@ -1,9 +1,15 @@
-"""Convolution and pooling over NCHW images: conv2d, max/avg pooling, adaptive pooling.
+"""Pooling over NCHW images: max, average and adaptive pooling, with their backward pairs.
 
-Every op works per kernel offset, never per pixel (see `_windows`): conv copies the windows
-into a column matrix and does one GEMM; pooling reduces over the kH * kW strided views of the
-input; each backward sends gradients back through the same views. All ops also take an
-unbatched (C, H, W) input, as PyTorch does.
+Every op works per kernel offset, never per pixel (see `_windows`): pooling reduces over the
+kH * kW strided views of the input and backward sends gradients back through the same views.
+Each backward is an op of its own whose backward leads back, so gradients of gradients work:
+
+    max_pool2d              scatter of grad by the saved winners  <->  gather by the same
+    avg_pool2d              spread of grad / divisor (adjoint)    <->  window mean again
+    adaptive_max_pool2d     scatter-add by saved flat indices     <->  gather by the same
+    adaptive_avg_pool2d     matrix products with constant 0/1 window matrices (matmul)
+
+All ops also take an unbatched (C, H, W) input, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -16,216 +22,16 @@ from ..engine import Function, Tensor
 from ._windows import (
     PoolGeometry,
     as_batch,
-    columns_to_image,
-    conv_windows,
-    conv_windows_by_columns,
-    copy_windows_by_planes,
     offset_view,
     pad_hw,
     pair,
     pool_geometry,
-    row_transposed_conv,
-    wide_columns_to_image,
-    widen_rows,
 )
 from .kernels import get_kernels, kernel_for, set_kernels
 
-__all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "conv2d", "max_pool2d"]
+__all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d"]
 
 IntPair = int | tuple[int, int]
-
-
-# ---- conv2d ---------------------------------------------------------------------------
-class Conv2d(Function):
-    """Cross-correlation of (N, C, H, W) with weight (O, C // G, kH, kW) as one batched GEMM.
-
-    Columns (N, G, K, L) hold every window, K = kH * kW * C/G ordered (offset, channel) and
-    L = Ho * Wo; the output is weight (G, O/G, K) @ columns. A bias rides along as one more
-    weight column against a row of ones, so the GEMM adds it and the weight-gradient GEMM
-    sums its gradient. Backward: the weight gradient is columns @ grad^T summed over the
-    batch; the input gradient is the transposed convolution: weight^T @ grad gives column
-    gradients, added back into the padded input one kernel offset at a time.
-    """
-
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-                stride: tuple[int, int], padding: tuple[int, int, int, int],
-                dilation: tuple[int, int], groups: int) -> np.ndarray:
-        batch = as_batch(x)
-        out_channels, per_group, kernel_h, kernel_w = weight.shape
-        self.weight_shape = weight.shape
-        self.input_shape = batch.shape
-        self.unbatched = x.ndim == 3
-        self.with_bias = bias is not None
-        columns = self._columns(batch)
-        # (G, O/G, K [+ 1]), K ordered like the columns: (kH, kW, C/G), then the bias
-        kernel = weight.reshape(groups, out_channels // groups, per_group, kernel_h, kernel_w)
-        kernel = kernel.transpose(0, 1, 3, 4, 2).reshape(groups, out_channels // groups, -1)
-        if self.with_bias:
-            kernel = np.concatenate([kernel, bias.reshape(groups, -1, 1)], axis=2)
-        out = np.matmul(kernel, columns).reshape(batch.shape[0], out_channels, *self.out_size)
-        if self.needs_input_grad[1]:
-            self.columns = columns
-            self.batch = batch  # to rebuild the columns if backward runs twice
-            # a column matrix of our own can hold the column gradient later (saves memory)
-            # (not when the columns are a read-only view, as for some 1x1 kernels)
-            self.columns_are_scratch = (columns.flags.writeable
-                                        and not np.may_share_memory(columns, x))
-        if self.needs_input_grad[0]:
-            self.kernel = kernel
-        return out[0] if self.unbatched else out
-
-    def _columns(self, batch: np.ndarray) -> np.ndarray:
-        """The (N, G, K [+ 1], L) column matrix: every window of the padded batch, copied
-        once, then a row of ones for the bias."""
-        count, _, height, width = batch.shape
-        _, per_group, kernel_h, kernel_w = self.weight_shape
-        stride, dilation = self.options["stride"], self.options["dilation"]
-        groups = self.options["groups"]
-        top, bottom, left, right = self.options["padding"]
-        self.out_size = (
-            (height + top + bottom - dilation[0] * (kernel_h - 1) - 1) // stride[0] + 1,
-            (width + left + right - dilation[1] * (kernel_w - 1) - 1) // stride[1] + 1)
-        rows = kernel_h * kernel_w * per_group
-        length = self.out_size[0] * self.out_size[1]
-        if stride == (1, 1) and self.out_size[1] == width and kernel_w > 1:
-            columns = np.empty((count, groups, rows + self.with_bias, length),
-                               dtype=batch.dtype)
-            # output rows as wide as input rows: whole shifted planes (see the helper)
-            target = columns[:, :, :rows].reshape(count, groups, kernel_h, kernel_w, per_group,
-                                                  *self.out_size)
-            copy_windows_by_planes(batch, target, (top, bottom, left, right), dilation)
-            if self.with_bias:
-                columns[:, :, rows] = 1
-            return columns
-        padded = pad_hw(batch, top, bottom, left, right)
-        # row stride 1: build from column-offset copies, long runs (see the helper)
-        find_windows = conv_windows_by_columns if stride[0] == 1 and kernel_w > 1 else (
-            conv_windows)
-        windows = find_windows(padded, groups, (kernel_h, kernel_w), self.out_size, stride,
-                               dilation)
-        if not self.with_bias:
-            return np.ascontiguousarray(windows).reshape(count, groups, rows, length)
-        columns = np.empty((count, groups, rows + 1, length), dtype=batch.dtype)
-        np.copyto(columns[:, :, :rows].reshape(windows.shape), windows)
-        columns[:, :, rows] = 1
-        return columns
-
-    def backward(self, grad: np.ndarray) -> tuple:
-        batch_grad = as_batch(grad)
-        count, _, height, width = self.input_shape
-        out_channels, per_group, kernel_h, kernel_w = self.weight_shape
-        groups = self.options["groups"]
-        out_h, out_w = self.out_size
-        rows = kernel_h * kernel_w * per_group
-        # (N, G, O/G, L)
-        grad_groups = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
-        grad_input = grad_weight = grad_bias = None
-        scratch = None
-        if self.needs_input_grad[2] and not self.needs_input_grad[1]:
-            grad_bias = batch_grad.sum(axis=(0, 2, 3))
-        if self.needs_input_grad[1]:
-            columns = self._columns(self.batch) if self.columns is None else self.columns
-            # (G, K [+ 1], O/G): columns @ grad^T for each image, summed over the batch
-            grad_t = grad_groups.transpose(0, 1, 3, 2)  # (N, G, L, O/G)
-            if out_h * out_w <= 128:
-                # short output planes (LeNet's 8x8): OpenBLAS runs these small GEMMs faster
-                # on a contiguous copy than on the transposed view, and the copy is cheap
-                grad_t = np.ascontiguousarray(grad_t)
-            summed = np.matmul(columns, grad_t).sum(axis=0)
-            weights = summed[:, :rows].reshape(groups, kernel_h, kernel_w, per_group, -1)
-            grad_weight = weights.transpose(0, 4, 3, 1, 2).reshape(self.weight_shape)
-            if self.needs_input_grad[2]:
-                grad_bias = summed[:, rows].reshape(out_channels)
-            if self.columns_are_scratch:
-                scratch, self.columns = columns[:, :, :rows], None  # backward again rebuilds
-        if self.needs_input_grad[0]:
-            kernel_t = self.kernel[:, :, :rows].transpose(0, 2, 1)  # (G, K, O/G)
-            padding, dilation = self.options["padding"], self.options["dilation"]
-            padded_width = width + padding[2] + padding[3]
-            if self._by_kernel_rows():
-                # fewer values to move than kH * kW column gradients (see _by_kernel_rows)
-                row_kernel = self.kernel[0, :, :rows].reshape(
-                    out_channels, kernel_h, kernel_w, per_group)
-                row_kernel = row_kernel.transpose(1, 3, 0, 2).reshape(kernel_h * per_group, -1)
-                grad_input = row_transposed_conv(batch_grad, row_kernel, kernel_h, padding,
-                                                 height, width)
-            elif self.options["stride"] == (1, 1) and out_w != width:
-                # gradient rows as wide as the padded input: one long add per offset plane
-                wide = widen_rows(grad_groups.reshape(count, groups, -1, out_h, out_w),
-                                  padded_width)
-                column_grad = np.matmul(kernel_t, wide).reshape(
-                    count, groups, kernel_h, kernel_w, per_group, out_h * padded_width)
-                grad_input = wide_columns_to_image(column_grad, height, width, padding,
-                                                   dilation)
-            else:
-                # (N, G, kH, kW, C/G, Ho, Wo): the gradient of every column entry
-                column_grad = np.matmul(kernel_t, grad_groups, out=scratch).reshape(
-                    count, groups, kernel_h, kernel_w, per_group, out_h, out_w)
-                grad_input = columns_to_image(column_grad, height, width, padding,
-                                              self.options["stride"], dilation)
-            if self.unbatched:
-                grad_input = grad_input[0]
-        return grad_input, grad_weight, grad_bias
-
-
-    def _by_kernel_rows(self) -> bool:
-        """Whether the input gradient goes through `row_transposed_conv`: stride 1, no
-        dilation or groups, and fewer values per pixel to move (O * kW gradient copies and
-        kH * C row results) than the kH * kW * C column gradients of the usual way. Measured
-        (1 thread, batch 64): half the time on LeNet's second conv (6 -> 16, 5x5), 25% less
-        on 16 -> 16 3x3; ties where the counts are equal (SimpleCNN's 32 -> 64); up to 3.5x
-        slower with one input channel and many outputs, which this rule keeps away."""
-        out_channels, channels, kernel_h, kernel_w = self.weight_shape
-        moved = out_channels * kernel_w + kernel_h * channels
-        return (self.options["stride"] == (1, 1) and self.options["dilation"] == (1, 1)
-                and self.options["groups"] == 1 and moved < kernel_h * kernel_w * channels)
-
-
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
-           padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
-    """2-D cross-correlation, as `torch.nn.functional.conv2d`.
-
-    Shape: input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in // groups, kH, kW),
-    bias (C_out,) -> (N, C_out, H_out, W_out) or (C_out, H_out, W_out), with
-    H_out = floor((H + pad_top + pad_bottom - dilation * (kH - 1) - 1) / stride) + 1.
-
-    padding: an int, (pad_h, pad_w), "valid" (no padding) or "same" (output size equals
-    input size; stride 1 only; an odd total padding puts the extra row/column at the
-    bottom/right, as PyTorch does).
-    """
-    _check_tensor("conv2d", "input", input)
-    _check_tensor("conv2d", "weight", weight)
-    if bias is not None:
-        _check_tensor("conv2d", "bias", bias)
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
-                           f"got input of shape {input.shape}")
-    if weight.ndim != 4:
-        raise RuntimeError(f"conv2d: expected a 4-D weight (C_out, C_in // groups, kH, kW), "
-                           f"got weight of shape {weight.shape}")
-    _check_conv_dtypes(input, weight, bias)
-    stride = pair("conv2d", "stride", stride)
-    dilation = pair("conv2d", "dilation", dilation)
-    if not (isinstance(groups, (int, np.integer)) and not isinstance(groups, bool)):
-        raise TypeError(f"conv2d: groups must be an int, got {type(groups).__name__}")
-    if min(stride) <= 0:
-        raise RuntimeError(f"conv2d: stride must be positive, got stride={stride}")
-    if min(dilation) <= 0:
-        raise RuntimeError(f"conv2d: dilation must be positive, got dilation={dilation}")
-    if groups <= 0:
-        raise RuntimeError(f"conv2d: groups must be positive, got groups={groups}")
-    kernel = weight.shape[2:]
-    pads = _conv_padding(padding, stride, dilation, kernel)
-    _check_conv_channels(input, weight, bias, groups)
-    padded = (input.shape[-2] + pads[0] + pads[1], input.shape[-1] + pads[2] + pads[3])
-    spans = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
-    if padded[0] < spans[0] or padded[1] < spans[1]:
-        raise RuntimeError(f"conv2d: kernel size {tuple(kernel)} (dilated to {spans}) is larger "
-                           f"than the padded input size {padded} (input {input.shape}, "
-                           f"padding {pads})")
-    op_class = kernel_for("conv2d", Conv2d)  # or the reference loops, see mg.set_kernels
-    return op_class.apply(input, weight, bias, stride=stride, padding=pads, dilation=dilation,
-                          groups=int(groups))
 
 
 def _check_tensor(where: str, name: str, value: Any) -> None:
@@ -233,53 +39,9 @@ def _check_tensor(where: str, name: str, value: Any) -> None:
         raise TypeError(f"{where}: {name} must be a Tensor, got {type(value).__name__}")
 
 
-def _check_conv_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
-    if input.dtype.kind == "b":
-        raise NotImplementedError("conv2d: not implemented for bool input")
-    if weight.dtype != input.dtype:
-        raise RuntimeError(f"conv2d: input dtype {input.dtype} and weight dtype {weight.dtype} "
-                           f"should be the same")
-    if bias is not None and bias.dtype != input.dtype:
-        raise RuntimeError(f"conv2d: input dtype {input.dtype} and bias dtype {bias.dtype} "
-                           f"should be the same")
-
-
-def _conv_padding(padding: Any, stride: tuple[int, int], dilation: tuple[int, int],
-                  kernel: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) from an int, a pair, "valid" or "same"."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return (0, 0, 0, 0)
-        if padding != "same":
-            raise RuntimeError(f"conv2d: invalid padding string {padding!r} "
-                               f"(expected 'same' or 'valid')")
-        if stride != (1, 1):
-            raise RuntimeError(f"conv2d: padding='same' is not supported for strided "
-                               f"convolutions (stride={stride})")
-        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
-        return (totals[0] // 2, totals[0] - totals[0] // 2,
-                totals[1] // 2, totals[1] - totals[1] // 2)
-    pad_h, pad_w = pair("conv2d", "padding", padding)
-    if pad_h < 0 or pad_w < 0:
-        raise RuntimeError(f"conv2d: padding must be non-negative, got padding={padding!r}")
-    return (pad_h, pad_h, pad_w, pad_w)
-
-
-def _check_conv_channels(input: Tensor, weight: Tensor, bias: Tensor | None,
-                         groups: int) -> None:
-    out_channels = weight.shape[0]
-    if out_channels == 0 or out_channels % groups:
-        raise RuntimeError(f"conv2d: weight's out_channels {out_channels} must be a positive "
-                           f"multiple of groups={groups} (weight {weight.shape})")
-    channels = input.shape[-3]
-    expected = weight.shape[1] * groups
-    if channels != expected:
-        grouping = f", groups={groups}" if groups != 1 else ""
-        raise RuntimeError(f"conv2d: input has {channels} channels, weight expects {expected} "
-                           f"(input {input.shape}, weight {weight.shape}{grouping})")
-    if bias is not None and bias.shape != (out_channels,):
-        raise RuntimeError(f"conv2d: bias must have shape ({out_channels},), one value per "
-                           f"output channel, got bias {bias.shape} (weight {weight.shape})")
+def _constant(array: np.ndarray) -> Tensor:
+    """Indices as a tensor input of a recorded op (no gradient; released with the op)."""
+    return Tensor._from_op(array)
 
 
 # ---- pooling: shared argument checks ----------------------------------------------------
@@ -429,7 +191,8 @@ def _pairwise_max(batch: np.ndarray, geometry: PoolGeometry) -> tuple[np.ndarray
 
 
 class MaxPool2d(Function):
-    """Max over each window; the gradient goes to the pixel that won (first max on ties)."""
+    """Max over each window; the gradient goes to the pixel that won (first max on ties):
+    a scatter of grad by the saved winners (`max_pool2d_scatter`)."""
 
     def forward(self, x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], dilation: tuple[int, int],
@@ -441,29 +204,55 @@ class MaxPool2d(Function):
         self.input_shape = x.shape
         return values[0] if x.ndim == 3 else values
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        geometry = self.geometry
-        batch_grad = as_batch(grad)
-        top, bottom, left, right = _pad_for(geometry)
-        height, width = geometry.in_size
-        # grad * mask is fastest, but inf * 0 would put NaN on pixels that did not win
-        finite = np.isfinite(batch_grad).all()
-        # windows that tile the input write every pixel once below: no need to zero first
-        allocate = np.empty if finite and geometry.tiles else np.zeros
-        padded_grad = allocate(batch_grad.shape[:2] + (height + top + bottom,
-                                                       width + left + right), dtype=grad.dtype)
-        zero = np.zeros((), dtype=grad.dtype)
-        for k, i, j in _offsets(geometry):
-            view = offset_view(padded_grad, i, j, geometry.out_size, geometry.stride,
-                               geometry.dilation)
-            won = self.arg == k
-            if finite and geometry.disjoint:  # each pixel is seen by one window, once
-                np.multiply(batch_grad, won, out=view)
-            else:
-                view += np.multiply(batch_grad, won) if finite else np.where(won, batch_grad,
-                                                                              zero)
-        grad_input = padded_grad[:, :, top:top + height, left:left + width]
-        return grad_input.reshape(self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.max_pool2d_scatter(grad, self.arg, self.geometry, self.input_shape)
+
+
+def max_pool2d_scatter_array(grad: np.ndarray, arg: np.ndarray, geometry: PoolGeometry,
+                             input_shape: tuple[int, ...]) -> np.ndarray:
+    """Send each window's gradient (N, C, Ho, Wo) to its winner, `arg` the winning kernel
+    offset per window: (N, C, H, W) of `input_shape`, one strided add per kernel offset."""
+    batch_grad = as_batch(grad)
+    top, bottom, left, right = _pad_for(geometry)
+    height, width = geometry.in_size
+    # grad * mask is fastest, but inf * 0 would put NaN on pixels that did not win
+    finite = np.isfinite(batch_grad).all()
+    # windows that tile the input write every pixel once below: no need to zero first
+    allocate = np.empty if finite and geometry.tiles else np.zeros
+    padded_grad = allocate(batch_grad.shape[:2] + (height + top + bottom, width + left + right),
+                           dtype=grad.dtype)
+    zero = np.zeros((), dtype=grad.dtype)
+    for k, i, j in _offsets(geometry):
+        view = offset_view(padded_grad, i, j, geometry.out_size, geometry.stride,
+                           geometry.dilation)
+        won = arg == k
+        if finite and geometry.disjoint:  # each pixel is seen by one window, once
+            np.multiply(batch_grad, won, out=view)
+        else:
+            view += np.multiply(batch_grad, won) if finite else np.where(won, batch_grad, zero)
+    grad_input = padded_grad[:, :, top:top + height, left:left + width]
+    return grad_input.reshape(input_shape)
+
+
+class MaxPool2dScatter(Function):
+    """max_pool2d's backward as an op: grad (N, C, Ho, Wo) scattered to the winners, with
+    `arg` (the winning kernel offsets) a constant input. Backward: gather by the same
+    winners."""
+
+    def forward(self, grad: np.ndarray, arg: np.ndarray, geometry: PoolGeometry,
+                input_shape: tuple[int, ...]) -> np.ndarray:
+        self.arg = arg
+        return max_pool2d_scatter_array(grad, arg, geometry, input_shape)
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        index = _flat_indices(self.arg, self.options["geometry"])
+        return xp.plane_gather(grad, index), None
+
+
+def _max_pool2d_scatter_graph(grad: Any, arg: np.ndarray, geometry: PoolGeometry,
+                              input_shape: tuple[int, ...]) -> Tensor:
+    return MaxPool2dScatter.apply(grad, _constant(arg), geometry=geometry,
+                                  input_shape=tuple(input_shape))
 
 
 def _flat_indices(arg: np.ndarray, geometry: PoolGeometry) -> np.ndarray:
@@ -529,23 +318,29 @@ def _truncating_divide(total: np.ndarray, divisor: np.ndarray) -> np.ndarray:
     return np.where((total < 0) != (divisor < 0), -quotient, quotient)
 
 
+def _window_sum(batch: np.ndarray, geometry: PoolGeometry, total_type: Any) -> np.ndarray:
+    """The sum over each window (N, C, Ho, Wo) of a zero-padded batch, in `total_type`."""
+    padded = pad_hw(batch, *_pad_for(geometry))
+    total = None
+    for _, i, j in _offsets(geometry):
+        view = offset_view(padded, i, j, geometry.out_size, geometry.stride, (1, 1))
+        if total is None:
+            total = view.astype(total_type, copy=True)
+        else:
+            total += view
+    return total
+
+
 class AvgPool2d(Function):
-    """Mean over each window with PyTorch's divisor; backward spreads grad / divisor back."""
+    """Mean over each window with PyTorch's divisor; backward spreads grad / divisor back
+    (`avg_pool2d_adjoint`)."""
 
     def forward(self, x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], ceil_mode: bool, count_include_pad: bool,
                 divisor_override: int | None) -> np.ndarray:
         batch = as_batch(x)
         geometry = _geometry_of(batch, self.options)
-        padded = pad_hw(batch, *_pad_for(geometry))
-        total_type = x.dtype if x.dtype.kind == "f" else np.int64
-        total = None
-        for _, i, j in _offsets(geometry):
-            view = offset_view(padded, i, j, geometry.out_size, geometry.stride, (1, 1))
-            if total is None:
-                total = view.astype(total_type, copy=True)
-            else:
-                total += view
+        total = _window_sum(batch, geometry, x.dtype if x.dtype.kind == "f" else np.int64)
         divisor = _avg_divisor(geometry, count_include_pad, divisor_override)
         if x.dtype.kind == "f":
             self.divisor = divisor.astype(x.dtype)
@@ -556,24 +351,73 @@ class AvgPool2d(Function):
         self.input_shape = x.shape
         return out[0] if x.ndim == 3 else out
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        geometry = self.geometry
-        share = as_batch(grad) / self.divisor  # (N, C, Ho, Wo)
-        count, channels, out_h, out_w = share.shape
-        kernel_h, kernel_w = geometry.kernel
-        if geometry.tiles:  # every pixel is in exactly one window: broadcast, one copy
-            tiled = np.broadcast_to(share[:, :, :, None, :, None],
-                                    (count, channels, out_h, kernel_h, out_w, kernel_w))
-            return tiled.reshape(self.input_shape)
-        top, bottom, left, right = _pad_for(geometry)
-        height, width = geometry.in_size
-        padded_grad = np.zeros((count, channels, height + top + bottom, width + left + right),
-                               dtype=grad.dtype)
-        for _, i, j in _offsets(geometry):
-            view = offset_view(padded_grad, i, j, geometry.out_size, geometry.stride, (1, 1))
-            view += share
-        grad_input = padded_grad[:, :, top:top + height, left:left + width]
-        return grad_input.reshape(self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.avg_pool2d_adjoint(grad, self.geometry, self.divisor, self.input_shape)
+
+
+def avg_pool2d_windows_array(x: np.ndarray, geometry: PoolGeometry,
+                             divisor: np.ndarray) -> np.ndarray:
+    """Floating window means: the sum over each window / divisor (Ho, Wo), (N, C, Ho, Wo)."""
+    total = _window_sum(as_batch(x), geometry, x.dtype)
+    out = np.divide(total, divisor, out=total)
+    return out[0] if x.ndim == 3 else out
+
+
+def avg_pool2d_adjoint_array(grad: np.ndarray, geometry: PoolGeometry, divisor: np.ndarray,
+                             input_shape: tuple[int, ...]) -> np.ndarray:
+    """The adjoint of the window means: grad / divisor (N, C, Ho, Wo) added to every pixel
+    of its window, (N, C, H, W) of `input_shape`."""
+    share = as_batch(grad) / divisor  # (N, C, Ho, Wo)
+    count, channels, out_h, out_w = share.shape
+    kernel_h, kernel_w = geometry.kernel
+    if geometry.tiles:  # every pixel is in exactly one window: broadcast, one copy
+        tiled = np.broadcast_to(share[:, :, :, None, :, None],
+                                (count, channels, out_h, kernel_h, out_w, kernel_w))
+        return tiled.reshape(input_shape)
+    top, bottom, left, right = _pad_for(geometry)
+    height, width = geometry.in_size
+    padded_grad = np.zeros((count, channels, height + top + bottom, width + left + right),
+                           dtype=grad.dtype)
+    for _, i, j in _offsets(geometry):
+        view = offset_view(padded_grad, i, j, geometry.out_size, geometry.stride, (1, 1))
+        view += share
+    grad_input = padded_grad[:, :, top:top + height, left:left + width]
+    return grad_input.reshape(input_shape)
+
+
+class AvgPool2dWindows(Function):
+    """Floating window means with a given geometry and divisor (the backward of the
+    adjoint). Backward: the adjoint."""
+
+    def forward(self, x: np.ndarray, geometry: PoolGeometry, divisor: np.ndarray) -> np.ndarray:
+        self.input_shape = x.shape
+        return avg_pool2d_windows_array(x, geometry, divisor)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.avg_pool2d_adjoint(grad, self.options["geometry"], self.options["divisor"],
+                                     self.input_shape)
+
+
+class AvgPool2dAdjoint(Function):
+    """avg_pool2d's backward as an op: grad / divisor spread over each window. Backward:
+    the window means again."""
+
+    def forward(self, grad: np.ndarray, geometry: PoolGeometry, divisor: np.ndarray,
+                input_shape: tuple[int, ...]) -> np.ndarray:
+        return avg_pool2d_adjoint_array(grad, geometry, divisor, input_shape)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.avg_pool2d_windows(grad, self.options["geometry"], self.options["divisor"])
+
+
+def _avg_pool2d_windows_graph(x: Any, geometry: PoolGeometry, divisor: np.ndarray) -> Tensor:
+    return AvgPool2dWindows.apply(x, geometry=geometry, divisor=divisor)
+
+
+def _avg_pool2d_adjoint_graph(grad: Any, geometry: PoolGeometry, divisor: np.ndarray,
+                              input_shape: tuple[int, ...]) -> Tensor:
+    return AvgPool2dAdjoint.apply(grad, geometry=geometry, divisor=divisor,
+                                  input_shape=tuple(input_shape))
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
@@ -653,16 +497,18 @@ class AdaptiveAvgPool2d(Function):
         if output_size == (1, 1):
             self.counts = np.asarray(height * width, dtype=x.dtype)
             return x.sum(axis=(-2, -1), keepdims=True) / self.counts
-        self.rows = _adaptive_matrix(height, output_size[0], x.dtype)
+        rows = _adaptive_matrix(height, output_size[0], x.dtype)
         self.cols = _adaptive_matrix(width, output_size[1], x.dtype)
-        self.counts = self.rows.sum(axis=1)[:, None] * self.cols.sum(axis=1)[None, :]
-        return np.matmul(self.rows, np.matmul(x, self.cols.T)) / self.counts
+        self.rows_t = rows.T
+        self.counts = rows.sum(axis=1)[:, None] * self.cols.sum(axis=1)[None, :]
+        return np.matmul(rows, np.matmul(x, self.cols.T)) / self.counts
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, xp: Any, grad: Any) -> Any:
         share = grad / self.counts
         if self.options["output_size"] == (1, 1):
-            return np.broadcast_to(share, self.input_shape).copy()
-        return np.matmul(self.rows.T, np.matmul(share, self.cols))
+            return xp.broadcast_to(share, self.input_shape)
+        # the windows are constants: the second derivative flows through matmul alone
+        return xp.matmul(self.rows_t, xp.matmul(share, self.cols))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple) -> Tensor:
@@ -706,7 +552,8 @@ def _adaptive_max(batch: np.ndarray, out_size: tuple[int, int]) -> tuple[np.ndar
 
 
 class AdaptiveMaxPool2d(Function):
-    """Max over PyTorch's adaptive windows; the gradient goes to each window's winner."""
+    """Max over PyTorch's adaptive windows; the gradient goes to each window's winner: a
+    scatter-add by the saved flat indices (`plane_scatter_add`)."""
 
     def forward(self, x: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
         batch = as_batch(x)
@@ -714,16 +561,66 @@ class AdaptiveMaxPool2d(Function):
         self.input_shape = x.shape
         return values[0] if x.ndim == 3 else values
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        batch_grad = as_batch(grad)
-        count, channels = batch_grad.shape[:2]
-        planes = count * channels
-        height, width = self.input_shape[-2:]
-        grad_input = np.zeros((planes, height * width), dtype=grad.dtype)
-        # windows overlap, so one pixel may win several: accumulate, don't assign
-        np.add.at(grad_input, (np.arange(planes)[:, None], self.arg.reshape(planes, -1)),
-                  batch_grad.reshape(planes, -1))
-        return grad_input.reshape(self.input_shape)
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.plane_scatter_add(grad, self.arg, self.input_shape)
+
+
+def plane_scatter_add_array(grad: np.ndarray, index: np.ndarray,
+                            input_shape: tuple[int, ...]) -> np.ndarray:
+    """Add grad (N, C, Ho, Wo) into zeros of `input_shape` (N, C, H, W) at the flat in-plane
+    positions `index` (N, C, Ho, Wo), row * W + col; a position may be hit several times."""
+    batch_grad = as_batch(grad)
+    count, channels = batch_grad.shape[:2]
+    planes = count * channels
+    height, width = input_shape[-2:]
+    grad_input = np.zeros((planes, height * width), dtype=grad.dtype)
+    # windows overlap, so one pixel may win several: accumulate, don't assign
+    np.add.at(grad_input, (np.arange(planes)[:, None], index.reshape(planes, -1)),
+              batch_grad.reshape(planes, -1))
+    return grad_input.reshape(input_shape)
+
+
+def plane_gather_array(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) read at the flat in-plane positions `index` (N, C, Ho, Wo): the
+    adjoint of `plane_scatter_add_array`. An unbatched (C, H, W) x gives (C, Ho, Wo)."""
+    shape = x.shape[:-2] + index.shape[-2:]
+    planes = x.reshape(*x.shape[:-2], -1)
+    flat = index.reshape(*x.shape[:-2], -1)
+    return np.take_along_axis(planes, flat, axis=-1).reshape(shape)
+
+
+class PlaneScatterAdd(Function):
+    """Adaptive max-pool's backward as an op: grad scatter-added by constant flat indices.
+    Backward: a gather by the same indices."""
+
+    def forward(self, grad: np.ndarray, index: np.ndarray,
+                input_shape: tuple[int, ...]) -> np.ndarray:
+        self.index = index
+        return plane_scatter_add_array(grad, index, input_shape)
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.plane_gather(grad, self.index), None
+
+
+class PlaneGather(Function):
+    """x read at constant flat in-plane indices. Backward: a scatter-add by the same."""
+
+    def forward(self, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+        self.index = index
+        self.input_shape = x.shape
+        return plane_gather_array(x, index)
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.plane_scatter_add(grad, self.index, self.input_shape), None
+
+
+def _plane_scatter_add_graph(grad: Any, index: np.ndarray,
+                             input_shape: tuple[int, ...]) -> Tensor:
+    return PlaneScatterAdd.apply(grad, _constant(index), input_shape=tuple(input_shape))
+
+
+def _plane_gather_graph(x: Any, index: np.ndarray) -> Tensor:
+    return PlaneGather.apply(x, _constant(index))
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: int | tuple,
@@ -741,12 +638,26 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | tuple,
     return output, Tensor._from_op(arg.reshape(output.shape))
 
 
+NUMPY_XP = {
+    "max_pool2d_scatter": max_pool2d_scatter_array,
+    "avg_pool2d_windows": avg_pool2d_windows_array,
+    "avg_pool2d_adjoint": avg_pool2d_adjoint_array,
+    "plane_scatter_add": plane_scatter_add_array,
+    "plane_gather": plane_gather_array,
+}
+GRAPH_XP = {
+    "max_pool2d_scatter": _max_pool2d_scatter_graph,
+    "avg_pool2d_windows": _avg_pool2d_windows_graph,
+    "avg_pool2d_adjoint": _avg_pool2d_adjoint_graph,
+    "plane_scatter_add": _plane_scatter_add_graph,
+    "plane_gather": _plane_gather_graph,
+}
+
 TENSOR_METHODS: dict = {}
 FUNCTIONAL = {
-    "conv2d": conv2d,
     "max_pool2d": max_pool2d,
     "avg_pool2d": avg_pool2d,
     "adaptive_avg_pool2d": adaptive_avg_pool2d,
     "adaptive_max_pool2d": adaptive_max_pool2d,
 }
-TOPLEVEL = {"conv2d": conv2d, "set_kernels": set_kernels, "get_kernels": get_kernels}
+TOPLEVEL = {"set_kernels": set_kernels, "get_kernels": get_kernels}

@@ -1,14 +1,18 @@
-"""Activations, softmax, losses and dropout: relu ... cross_entropy, mse_loss, dropout.
+"""Losses: nll_loss, cross_entropy (class indices or probabilities), mse_loss and binary
+cross-entropy (on probabilities or logits), with PyTorch's options and reductions.
 
-Every op is one Function on NumPy arrays with its backward right below its forward; none is
-composed from other families. The public functions check their arguments the way PyTorch
-does (same exception types, messages naming the function and the shapes), then call `apply`.
+Every op is one Function on NumPy arrays with its backward right below its forward. The public
+functions check their arguments the way PyTorch does, then call `apply`.
 
-Deliberate differences from PyTorch, all documented at the function:
-  - `inplace=True` is accepted and ignored: minigrad always returns a new tensor.
-  - `softmax(x)` / `log_softmax(x)` without `dim` follow PyTorch's deprecated implicit-dim
-    rule (dim 0 for 0-, 1- and 3-D inputs, else 1) with the same warning.
-  - `cross_entropy(label_smoothing<0)` is an error (PyTorch only rejects values above 1).
+Each backward is one formula against the namespace `xp` (CONTRIBUTING.md), so a loss can be
+differentiated twice (gradient penalties, Hessian-vector products). Losses save their inputs;
+what forward derived from them and backward needs again (cross_entropy's softmax, the softplus
+of BCE with logits) goes through `xp.recompute(cache, formula, ...)`: the NumPy side reuses
+forward's array, a graph pass recomputes it as ops. Class indices and class weights are
+constants; the gather/scatter by class index is the PickClass/PlaceClass pair.
+
+Deliberate difference from PyTorch, documented at the function: `cross_entropy(
+label_smoothing<0)` is an error (PyTorch only rejects values above 1).
 """
 
 from __future__ import annotations
@@ -19,46 +23,27 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Tensor, dtypes, normalize_dim
-from ..engine.random import default_generator
-from ._broadcast import broadcast_shapes, unbroadcast
+from ..engine import Function, Tensor, dtypes
+from ._broadcast import broadcast_shapes
 from ._convert import promote
+from ._shared import as_tensor as _as_tensor
+from ._shared import check_floating as _check_floating
+from ._shared import check_tensor as _check_tensor
+from ._shared import row_max as _row_max
 from .cast import cast
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
-    "dropout",
-    "dropout2d",
-    "elu",
-    "gelu",
-    "leaky_relu",
-    "log_softmax",
     "mse_loss",
     "nll_loss",
-    "one_hot",
-    "relu",
-    "silu",
-    "softmax",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-# ---- argument checks shared by the family ---------------------------------------------------
-def _check_tensor(where: str, name: str, value: Any) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{where}(): argument '{name}' must be Tensor, not {type(value).__name__}")
-
-
-def _check_floating(where: str, tensor: Tensor) -> None:
-    """PyTorch raises NotImplementedError (a RuntimeError) for integer inputs to these ops."""
-    if not dtypes.is_floating(tensor.dtype):
-        raise NotImplementedError(f"{where}: not implemented for dtype {tensor.dtype} "
-                                  f"(expected a floating point input, shape {tensor.shape})")
-
-
+# ---- argument checks and reductions -------------------------------------------------------
 def _check_reduction(where: str, reduction: Any) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{where}: {reduction} is not a valid value for reduction "
@@ -78,14 +63,6 @@ def _legacy_reduction(size_average: bool | None, reduce: bool | None,
     return reduction
 
 
-def _check_probability(where: str, p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: p must be a number, got {type(p).__name__}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{where}: dropout probability has to be between 0 and 1, but got {p}")
-    return float(p)
-
-
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     """Apply 'none' | 'sum' | 'mean' to elementwise losses, keeping their dtype."""
     if reduction == "none":
@@ -94,250 +71,43 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     return np.asarray(total, dtype=loss.dtype)
 
 
-def _reduced_grad(grad: np.ndarray, reduction: str, size: int) -> np.ndarray:
-    """The gradient reaching each elementwise loss from the reduced output."""
+def _reduced_grad(grad: Any, reduction: str, size: int) -> Any:
+    """The gradient reaching each elementwise loss from the reduced output (either side)."""
     if reduction == "mean":
         return grad / size
     return grad
 
 
-def _row_max(x: np.ndarray, axis: int | None) -> np.ndarray:
-    """The max along `axis`, keeping it; -inf for an empty axis instead of an error."""
-    return x.max(axis=axis, keepdims=True, initial=-np.inf)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow for large |x|."""
-    exps = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + exps), exps / (1 + exps))
-
-
-def _softplus_of_negative(x: np.ndarray) -> np.ndarray:
+# ---- values forward computes and backward reuses: formulas of xp --------------------------
+def _softplus_of_negative(xp: Any, x: Any) -> Any:
     """log(1 + exp(-x)), stable for large |x|."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-# ---- activations ----------------------------------------------------------------------------
-class ReLU(Function):
-    """y = max(x, 0); the gradient at 0 is 0, as in PyTorch."""
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.positive = x > 0
-        return np.maximum(x, 0)
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * self.positive
+def _difference(xp: Any, x: Any, target: Any) -> Any:
+    """input - target, broadcast (MSE)."""
+    return x - target
 
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(input, 0) elementwise. Integer tensors work too (no gradient); `inplace` is ignored.
-
-    Shape: any -> same.
-    """
-    _check_tensor("relu", "input", input)
-    if input.dtype == dtypes.bool_:
-        raise RuntimeError("relu: Boolean inputs not supported for relu")
-    return ReLU.apply(input)
+def _log_weight(xp: Any, target: Any, pos_weight: Any) -> Any:
+    """The factor of log(1 + exp(-x)) in BCE with logits: 1 + (pos_weight - 1) * target."""
+    return 1 + (pos_weight - 1) * target
 
 
-class LeakyReLU(Function):
-    """y = x for x > 0, else negative_slope * x; the gradient at 0 is negative_slope."""
-
-    def forward(self, x: np.ndarray, negative_slope: float) -> np.ndarray:
-        self.positive = x > 0
-        self.negative_slope = negative_slope
-        return np.where(self.positive, x, x * negative_slope)
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return np.where(self.positive, grad, grad * self.negative_slope)
+def _softmax(xp: Any, x: Any, axis: int) -> Any:
+    return xp.softmax(x, axis)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x if x > 0 else negative_slope * x, elementwise; `inplace` is ignored.
-
-    Shape: any -> same.
-    """
-    _check_tensor("leaky_relu", "input", input)
-    _check_floating("leaky_relu", input)
-    return LeakyReLU.apply(input, negative_slope=float(negative_slope))
+def _log_softmax(xp: Any, x: Any, axis: int) -> Any:
+    return xp.log_softmax(x, axis)
 
 
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-_GELU_CUBIC = 0.044715
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """The error function elementwise, in x's dtype (SciPy comes with scikit-learn)."""
-    from scipy.special import erf  # imported on first use: `import minigrad` stays fast
-
-    return erf(x)
-
-
-class GELU(Function):
-    """y = x * Phi(x) (Phi the standard normal CDF), or PyTorch's tanh approximation of it."""
-
-    def forward(self, x: np.ndarray, approximate: str) -> np.ndarray:
-        self.x, self.approximate = x, approximate
-        if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
-            self.tanh = np.tanh(inner)
-            return 0.5 * x * (1 + self.tanh)
-        self.cdf = 0.5 * (1 + _erf(x * _SQRT_HALF))
-        return x * self.cdf
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        x = self.x
-        if self.approximate == "tanh":
-            tanh = self.tanh
-            d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
-            return grad * (0.5 * (1 + tanh) + 0.5 * x * (1 - tanh * tanh) * d_inner)
-        density = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return grad * (self.cdf + x * density)
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x * Phi(x) with the exact erf form (approximate='none') or the tanh form ('tanh').
-
-    Shape: any -> same.
-    """
-    _check_tensor("gelu", "input", input)
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, "
-                           f"got {approximate!r}")
-    _check_floating("gelu", input)
-    return GELU.apply(input, approximate=approximate)
-
-
-class SiLU(Function):
-    """y = x * sigmoid(x) (also called swish)."""
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        self.sigmoid = _sigmoid(x)
-        return x * self.sigmoid
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        sigmoid = self.sigmoid
-        return grad * (sigmoid * (1 + self.x * (1 - sigmoid)))
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) elementwise; `inplace` is ignored.
-
-    Shape: any -> same.
-    """
-    _check_tensor("silu", "input", input)
-    _check_floating("silu", input)
-    return SiLU.apply(input)
-
-
-class ELU(Function):
-    """y = x for x > 0, else alpha * (exp(x) - 1); the gradient at 0 is alpha, as in PyTorch."""
-
-    def forward(self, x: np.ndarray, alpha: float) -> np.ndarray:
-        self.positive = x > 0
-        self.alpha = alpha
-        # clip before expm1 so large positive x (not used by where) cannot overflow
-        self.output = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0)))
-        return self.output
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        # for x <= 0: d/dx alpha * (exp(x) - 1) = alpha * exp(x) = output + alpha
-        return np.where(self.positive, grad, grad * (self.output + self.alpha))
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x if x > 0 else alpha * (exp(x) - 1), elementwise; `inplace` is ignored.
-
-    Shape: any -> same.
-    """
-    _check_tensor("elu", "input", input)
-    _check_floating("elu", input)
-    return ELU.apply(input, alpha=float(alpha))
-
-
-# ---- softmax --------------------------------------------------------------------------------
-class Softmax(Function):
-    """exp(x) / sum(exp(x)) along `dim`; backward uses the saved output."""
-
-    def forward(self, x: np.ndarray, dim: int | None) -> np.ndarray:
-        self.dim = dim
-        # subtract the max so exp cannot overflow (logits of 1e4 stay finite)
-        exps = np.exp(x - _row_max(x, dim))
-        self.output = exps / exps.sum(axis=dim, keepdims=True)
-        return self.output
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        output = self.output
-        return output * (grad - (grad * output).sum(axis=self.dim, keepdims=True))
-
-
-class LogSoftmax(Function):
-    """x - log(sum(exp(x))) along `dim`; backward uses the saved output."""
-
-    def forward(self, x: np.ndarray, dim: int | None) -> np.ndarray:
-        self.dim = dim
-        shifted = x - _row_max(x, dim)  # subtract the max so exp cannot overflow
-        self.output = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        return self.output
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad - np.exp(self.output) * grad.sum(axis=self.dim, keepdims=True)
-
-
-def _softmax_axis(where: str, input: Tensor, dim: int | None) -> int | None:
-    """The NumPy axis for `dim` (None for a 0-d input); dim=None follows PyTorch's old rule."""
-    if dim is None:
-        warnings.warn(f"Implicit dimension choice for {where} has been deprecated. "
-                      f"Change the call to include dim=X as an argument.", stacklevel=3)
-        dim = 0 if input.ndim in (0, 1, 3) else 1
-    axis = normalize_dim(dim, input.ndim, where)
-    return axis if input.ndim > 0 else None
-
-
-def _softmax_input(where: str, input: Tensor, dtype: Any) -> Tensor:
-    _check_tensor(where, "input", input)
-    if dtype is not None:
-        input = cast(input, dtype)
-    _check_floating(where, input)
-    return input
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-            dtype: Any = None) -> Tensor:
-    """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably (the max is subtracted first).
-
-    dtype: cast the input to it first (as PyTorch). dim=None is PyTorch's deprecated implicit
-    choice (0 for 0-, 1- and 3-D inputs, else 1) and warns; pass `dim`.
-    Shape: any -> same.
-    """
-    input = _softmax_input("softmax", input, dtype)
-    return Softmax.apply(input, dim=_softmax_axis("softmax", input, dim))
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype: Any = None) -> Tensor:
-    """x_i - log(sum_j exp(x_j)) along `dim`, stable for large logits.
-
-    dtype and dim=None as in `softmax`.
-    Shape: any -> same.
-    """
-    input = _softmax_input("log_softmax", input, dtype)
-    return LogSoftmax.apply(input, dim=_softmax_axis("log_softmax", input, dim))
-
-
-def _softmax_method(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """`x.softmax(dim)`: dim is required, as for torch.Tensor.softmax."""
-    input = _softmax_input("softmax", self, dtype)
-    return Softmax.apply(input, dim=_softmax_axis("softmax", input, dim))
-
-
-def _log_softmax_method(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    """`x.log_softmax(dim)`: dim is required, as for torch.Tensor.log_softmax."""
-    input = _softmax_input("log_softmax", self, dtype)
-    return LogSoftmax.apply(input, dim=_softmax_axis("log_softmax", input, dim))
+def _class_target(xp: Any, target: Any, smoothing: float, class_weight: Any) -> Any:
+    """Class-probability targets mixed with the uniform distribution, times class weights:
+    ((1 - e) * target + e / C) * w, (N, C, d1, ...)."""
+    if smoothing > 0:
+        target = (1 - smoothing) * target + smoothing / target.shape[1]
+    return target * class_weight
 
 
 # ---- classification losses on class indices -------------------------------------------------
@@ -372,15 +142,21 @@ def _class_view(weight: np.ndarray, ndim: int) -> np.ndarray:
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _per_target_grad(grad: np.ndarray, reduction: str, denominator: np.ndarray,
-                     kept: np.ndarray) -> np.ndarray:
+def _per_target_grad(xp: Any, grad: Any, reduction: str, denominator: np.ndarray,
+                     kept: np.ndarray) -> Any:
     """d(output)/d(loss_n) for each target; 0 for ignored ones even when the mean is 0/0."""
     if reduction == "none":
-        return grad.reshape(kept.shape)
+        return xp.reshape(grad, kept.shape)
     if reduction == "sum":
         return grad
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(kept > 0, grad / denominator, 0).astype(kept.dtype)
+    return grad * _mean_factor(kept, denominator)
+
+
+def _mean_factor(kept: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """A constant: 1 / denominator for kept targets, 0 for ignored ones (and when all are)."""
+    if denominator == 0:
+        return np.zeros_like(kept)
+    return kept * (1 / denominator)
 
 
 def _reduce_weighted(loss: np.ndarray, reduction: str, denominator: np.ndarray,
@@ -394,8 +170,55 @@ def _reduce_weighted(loss: np.ndarray, reduction: str, denominator: np.ndarray,
         return np.asarray(loss.sum() / denominator, dtype=loss.dtype)
 
 
+class PickClass(Function):
+    """x[n, index[n, 0, ...], ...]: (N, C, d1, ...) -> (N, 1, d1, ...), index a constant.
+
+    Its backward places the gradient back at the index (PlaceClass), and back.
+    """
+
+    def forward(self, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+        self.index, self.input_shape = index, x.shape
+        return np.take_along_axis(x, index, axis=1)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.place_class(grad, self.index, self.input_shape)
+
+
+class PlaceClass(Function):
+    """Zeros of `shape` (N, C, d1, ...) holding values (N, 1, d1, ...) at the class index."""
+
+    def forward(self, values: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
+        self.index = index
+        return _place_class_array(values, index, shape)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.pick_class(grad, self.index)
+
+
+def _place_class_array(values: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
+    placed = np.zeros(shape, dtype=values.dtype)
+    np.put_along_axis(placed, index, values, axis=1)
+    return placed
+
+
+def _scaled_minus_at_class_array(a: np.ndarray, scale: np.ndarray, index: np.ndarray,
+                                 values: np.ndarray, minus: Any = None) -> np.ndarray:
+    """a * scale (- minus), then values subtracted at the class index: one new array,
+    written in place."""
+    result = a * scale
+    if minus is not None:
+        result -= minus
+    at_index = np.take_along_axis(result, index, axis=1)
+    np.put_along_axis(result, index, at_index - values, axis=1)
+    return result
+
+
 class NLLLoss(Function):
-    """-weight[t] * input[n, t] per target (input holds log-probabilities), then reduced."""
+    """-weight[t] * input[n, t] per target (input holds log-probabilities), then reduced.
+
+    Linear in the input: its gradient places -weight[t] * grad at each target, and the
+    second derivative with respect to the input is zero.
+    """
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 ignore_index: int, reduction: str) -> np.ndarray:
@@ -411,12 +234,13 @@ class NLLLoss(Function):
         self.denominator = target_weight.sum()
         return _reduce_weighted(loss, reduction, self.denominator, output_shape)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        per_target = _per_target_grad(grad, self.reduction, self.denominator, self.kept)
-        grad_input = np.zeros(self.layout_shape, dtype=self.target_weight.dtype)
-        values = np.expand_dims(-(self.target_weight * per_target), 1)
-        np.put_along_axis(grad_input, self.index, values, axis=1)
-        return grad_input.reshape(self.input_shape), None, None
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        per_target = _per_target_grad(xp, grad, self.reduction, self.denominator, self.kept)
+        values = xp.expand_dims(-(self.target_weight * per_target), 1)
+        grad_input = xp.place_class(values, self.index, self.layout_shape)
+        if self.layout_shape != self.input_shape:
+            grad_input = xp.reshape(grad_input, self.input_shape)
+        return grad_input, None, None
 
 
 class CrossEntropy(Function):
@@ -425,11 +249,13 @@ class CrossEntropy(Function):
     Per target n with class t, weights w and smoothing e over C classes (PyTorch's formula):
         loss_n = (1 - e) * w[t] * -logp[n, t] + (e / C) * sum_c w[c] * -logp[n, c]
     Ignored targets lose both terms; 'mean' divides by sum of w[t] over kept targets.
+    Backward reuses forward's softmax; a graph pass recomputes it from the saved logits.
     """
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 ignore_index: int, reduction: str, label_smoothing: float) -> np.ndarray:
         self.input_shape, self.reduction, self.smoothing = x.shape, reduction, label_smoothing
+        self.save(x)
         output_shape = target.shape
         x, target = _class_layout(x, target)
         index, target_weight, kept = _target_weights(target, weight, ignore_index, x.dtype)
@@ -455,34 +281,37 @@ class CrossEntropy(Function):
             loss = _drop_ignored(loss, kept)
         if self.needs_input_grad[0]:
             exps /= sums
-            self.probabilities = exps  # softmax, (N, C, d1, ...)
+            self.probabilities = exps  # softmax, (N, C, d1, ...): a first-order cache
             self.index, self.target_weight, self.kept = index, target_weight, kept
             self.weight, self.layout_shape = weight, x.shape
         self.denominator = target_weight.sum()
         return _reduce_weighted(loss, reduction, self.denominator, output_shape)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, x: Any) -> tuple:
         if not self.needs_input_grad[0]:
             return None, None, None
-        smoothing, num_classes = self.smoothing, self.layout_shape[1]
-        per_target = _per_target_grad(grad, self.reduction, self.denominator, self.kept)
+        smoothing, layout_shape = self.smoothing, self.layout_shape
+        num_classes = layout_shape[1]
+        per_target = _per_target_grad(xp, grad, self.reduction, self.denominator, self.kept)
         # d loss_n / d x_n = row_scale * p - target_scale * onehot(t) - (e / C) * w * kept,
         # each scale already multiplied by the gradient reaching loss_n
         target_scale = (1 - smoothing) * self.target_weight * per_target  # (N, d1, ...)
-        row_scale = target_scale
+        row_scale, smoothing_term = target_scale, None
         if smoothing > 0:
-            weight_total = num_classes if self.weight is None else self.weight.sum()
+            weight_total = num_classes if self.weight is None else float(self.weight.sum())
             smooth_scale = (smoothing / num_classes) * self.kept * per_target
             row_scale = target_scale + weight_total * smooth_scale
-        grad_input = self.probabilities * np.expand_dims(row_scale, 1)
-        at_target = np.take_along_axis(grad_input, self.index, axis=1)
-        np.put_along_axis(grad_input, self.index, at_target - np.expand_dims(target_scale, 1),
-                          axis=1)
-        if smoothing > 0:
             class_weight = 1 if self.weight is None else _class_view(self.weight,
-                                                                      grad_input.ndim)
-            grad_input -= class_weight * np.expand_dims(smooth_scale, 1)
-        return grad_input.reshape(self.input_shape), None, None
+                                                                      len(layout_shape))
+            smoothing_term = class_weight * xp.expand_dims(smooth_scale, 1)
+        logits = x if layout_shape == self.input_shape else xp.reshape(x, layout_shape)
+        probabilities = xp.recompute(self.probabilities, _softmax, logits, 1)
+        grad_input = xp.scaled_minus_at_class(probabilities, xp.expand_dims(row_scale, 1),
+                                              self.index, xp.expand_dims(target_scale, 1),
+                                              smoothing_term)
+        if layout_shape != self.input_shape:
+            grad_input = xp.reshape(grad_input, self.input_shape)
+        return grad_input, None, None
 
 
 class CrossEntropyProbabilities(Function):
@@ -490,22 +319,23 @@ class CrossEntropyProbabilities(Function):
 
     With smoothing e, q = (1 - e) * target + e / C; 'mean' divides by the number of
     positions N * d1 * ..., not by the weights (PyTorch's rule for probability targets).
+    Backward reuses forward's softmax, log-softmax and q * w; a graph pass recomputes them.
     """
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 reduction: str, label_smoothing: float) -> np.ndarray:
         self.input_shape, self.reduction, self.smoothing = x.shape, reduction, label_smoothing
+        self.save(x, target)
         unbatched = x.ndim == 1
         if unbatched:
             x, target = x[None], target[None]
+        self.layout_shape = x.shape
         shifted = x - _row_max(x, 1)  # subtract the max so exp cannot overflow
         exps = np.exp(shifted)
         sums = exps.sum(axis=1, keepdims=True)
         log_probs = shifted - np.log(sums)
-        if label_smoothing > 0:
-            target = (1 - label_smoothing) * target + label_smoothing / x.shape[1]
         class_weight = 1 if weight is None else _class_view(weight, x.ndim)
-        weighted_target = target * class_weight
+        weighted_target = _class_target(np, target, label_smoothing, class_weight)
         loss = -(log_probs * weighted_target).sum(axis=1)  # (N, d1, ...)
         self.weighted_target, self.class_weight = weighted_target, class_weight
         self.probabilities = exps / sums if self.needs_input_grad[0] else None
@@ -513,19 +343,26 @@ class CrossEntropyProbabilities(Function):
         self.positions = loss.size
         return _reduce(loss[0] if unbatched else loss, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
+        layout_shape = self.layout_shape
         per_position = _reduced_grad(grad, self.reduction, self.positions)
-        if per_position.ndim:
-            per_position = np.expand_dims(per_position.reshape(-1, *self.input_shape[2:]), 1)
+        if len(per_position.shape):
+            positions_shape = layout_shape[:1] + layout_shape[2:]
+            per_position = xp.expand_dims(xp.reshape(per_position, positions_shape), 1)
+        if layout_shape != self.input_shape:
+            x, target = xp.reshape(x, layout_shape), xp.reshape(target, layout_shape)
         grad_input = grad_target = None
         if self.needs_input_grad[0]:
-            weighted_target = self.weighted_target
-            total = weighted_target.sum(axis=1, keepdims=True)
-            grad_input = (self.probabilities * total - weighted_target) * per_position
-            grad_input = grad_input.reshape(self.input_shape)
+            weighted_target = xp.recompute(self.weighted_target, _class_target, target,
+                                           self.smoothing, self.class_weight)
+            probabilities = xp.recompute(self.probabilities, _softmax, x, 1)
+            total = xp.sum(weighted_target, axis=1, keepdims=True)
+            grad_input = (probabilities * total - weighted_target) * per_position
+            grad_input = xp.reshape(grad_input, self.input_shape)
         if self.needs_input_grad[1]:
+            log_probs = xp.recompute(self.log_probs, _log_softmax, x, 1)
             scale = -(1 - self.smoothing) * per_position
-            grad_target = (self.log_probs * self.class_weight * scale).reshape(self.input_shape)
+            grad_target = xp.reshape(log_probs * self.class_weight * scale, self.input_shape)
         return grad_input, grad_target, None
 
 
@@ -653,21 +490,23 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
 # ---- regression and binary losses -----------------------------------------------------------
 class MSELoss(Function):
-    """(input - target) ** 2 with broadcasting, then reduced."""
+    """(input - target) ** 2 with broadcasting, then reduced; backward reuses the difference."""
 
     def forward(self, x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
-        self.x_shape, self.target_shape, self.reduction = x.shape, target.shape, reduction
-        self.difference = x - target
+        self.reduction = reduction
+        self.save(x, target)
+        self.difference = _difference(np, x, target)
         return _reduce(self.difference * self.difference, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        difference = self.difference
-        grad_difference = 2 * difference * _reduced_grad(grad, self.reduction, difference.size)
+    def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
+        difference = xp.recompute(self.difference, _difference, x, target)
+        size = math.prod(self.difference.shape)
+        grad_difference = 2 * difference * _reduced_grad(grad, self.reduction, size)
         grad_x = grad_target = None
         if self.needs_input_grad[0]:
-            grad_x = unbroadcast(grad_difference, self.x_shape)
+            grad_x = xp.sum_to(grad_difference, x.shape)
         if self.needs_input_grad[1]:
-            grad_target = unbroadcast(-grad_difference, self.target_shape)
+            grad_target = xp.sum_to(-grad_difference, target.shape)
         return grad_x, grad_target
 
 
@@ -701,7 +540,8 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 reduction: str) -> np.ndarray:
-        self.p, self.target, self.weight, self.reduction = p, target, weight, reduction
+        self.weight, self.reduction = weight, reduction
+        self.save(p, target)
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), _LOG_FLOOR)
             log_q = np.maximum(np.log1p(-p), _LOG_FLOOR)
@@ -710,19 +550,18 @@ class BinaryCrossEntropy(Function):
             loss = loss * weight
         return _reduce(loss, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        scale = _reduced_grad(grad, self.reduction, self.p.size)
+    def backward(self, xp: Any, grad: Any, p: Any, target: Any) -> tuple:
+        scale = _reduced_grad(grad, self.reduction, math.prod(p.shape))
         if self.weight is not None:
             scale = scale * self.weight
-        p, target = self.p, self.target
         grad_p = grad_target = None
         if self.needs_input_grad[0]:
             # PyTorch's clamp keeps the gradient finite at p = 0 and p = 1
-            grad_p = scale * (p - target) / np.maximum((1 - p) * p, _BCE_EPSILON)
+            grad_p = scale * (p - target) / xp.maximum((1 - p) * p, _BCE_EPSILON)
         if self.needs_input_grad[1]:
             # unclamped, as PyTorch: infinite where p is exactly 0 or 1
             with np.errstate(divide="ignore"):
-                grad_target = scale * (np.log1p(-p) - np.log(p))
+                grad_target = scale * (xp.log1p(-p) - xp.log(p))
         return grad_p, grad_target, None
 
 
@@ -769,9 +608,25 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if weight is not None:
         weight = cast(weight, input.dtype)
     data = input.data
-    if ((data < 0) | (data > 1)).any() or np.isnan(data).any():
+    if not _all_in_unit_interval(data):
         raise RuntimeError(f"{where}: all elements of input should be between 0 and 1")
+    if not _all_in_unit_interval(target.data):
+        raise RuntimeError(f"{where}: all elements of target should be between 0 and 1 "
+                           f"(found {_outside_unit_interval(target.data)})")
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+
+
+def _all_in_unit_interval(data: np.ndarray) -> bool:
+    """True when every element lies in [0, 1] (NaN does not)."""
+    return bool(((data >= 0) & (data <= 1)).all())
+
+
+def _outside_unit_interval(data: np.ndarray) -> str:
+    """A short description of the first element outside [0, 1], for error messages."""
+    flat = data.reshape(-1)
+    position = int(np.flatnonzero(~((flat >= 0) & (flat <= 1)))[0])
+    index = np.unravel_index(position, data.shape) if data.ndim else ()
+    return f"{flat[position]} at index {tuple(int(i) for i in index)}"
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -779,29 +634,35 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def forward(self, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
-        self.x, self.target, self.reduction = x, target, reduction
-        self.weight, self.pos_weight = weight, pos_weight
-        self.softplus = _softplus_of_negative(x)  # log(1 + exp(-x))
-        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-        self.log_weight = log_weight
-        loss = (1 - target) * x + log_weight * self.softplus
+        self.reduction, self.weight, self.pos_weight = reduction, weight, pos_weight
+        self.save(x, target)
+        self.softplus = _softplus_of_negative(np, x)  # log(1 + exp(-x))
+        self.log_weight = None
+        if pos_weight is not None:
+            self.log_weight = _log_weight(np, target, pos_weight)
+        loss = (1 - target) * x + (self.softplus if pos_weight is None
+                                   else self.log_weight * self.softplus)
         if weight is not None:
             loss = loss * weight
         return _reduce(loss, reduction)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        scale = _reduced_grad(grad, self.reduction, self.x.size)
+    def backward(self, xp: Any, grad: Any, x: Any, target: Any) -> tuple:
+        scale = _reduced_grad(grad, self.reduction, math.prod(x.shape))
         if self.weight is not None:
             scale = scale * self.weight
-        x, target = self.x, self.target
+        pos_weight = self.pos_weight
+        softplus = xp.recompute(self.softplus, _softplus_of_negative, x)
         grad_x = grad_target = None
         if self.needs_input_grad[0]:
-            sigmoid_of_negative = np.exp(-x - self.softplus)  # 1 - sigmoid(x), stably
-            grad_x = scale * ((1 - target) - self.log_weight * sigmoid_of_negative)
+            sigmoid_of_negative = xp.exp(-x - softplus)  # 1 - sigmoid(x), stably
+            if pos_weight is not None:
+                log_weight = xp.recompute(self.log_weight, _log_weight, target, pos_weight)
+                sigmoid_of_negative = log_weight * sigmoid_of_negative
+            grad_x = scale * ((1 - target) - sigmoid_of_negative)
         if self.needs_input_grad[1]:
             d_target = -x
-            if self.pos_weight is not None:
-                d_target = d_target + (self.pos_weight - 1) * self.softplus
+            if pos_weight is not None:
+                d_target = d_target + (pos_weight - 1) * softplus
             grad_target = scale * d_target
         return grad_x, grad_target, None, None
 
@@ -840,112 +701,38 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                               reduction=reduction)
 
 
-# ---- dropout --------------------------------------------------------------------------------
-class Dropout(Function):
-    """Inverted dropout: zero each element (or each channel) with probability p and scale
-    the survivors by 1 / (1 - p), so the expected output equals the input."""
-
-    def forward(self, x: np.ndarray, p: float, channelwise: bool) -> np.ndarray:
-        mask_shape = x.shape[:2] + (1,) * (x.ndim - 2) if channelwise else x.shape
-        keep = default_generator().random(mask_shape, dtype=np.float32) >= p
-        scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-        self.mask = keep * x.dtype.type(scale)  # (mask_shape) in x's dtype: 0 or 1 / (1 - p)
-        return x * self.mask
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * self.mask
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p, scale the rest by 1 / (1 - p) (inverted dropout).
-
-    The mask comes from minigrad's global generator (`mg.manual_seed` repeats it). With
-    training=False or p=0 the input itself is returned. `inplace` is ignored.
-    Shape: any -> same.
-    """
-    _check_tensor("dropout", "input", input)
-    p = _check_probability("dropout", p)
-    if not training or p == 0.0:
-        return input
-    _check_floating("dropout", input)
-    return Dropout.apply(input, p=p, channelwise=False)
-
-
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
-              inplace: bool = False) -> Tensor:
-    """Zero whole channels: one draw per (n, c), as PyTorch's feature dropout.
-
-    Like PyTorch, a 3-D input is read as (N, C, L) (with its warning) and inputs that are not
-    4-D warn; fewer than 2 dimensions is an error. `inplace` is ignored.
-    Shape: (N, C, H, W) -> same.
-    """
-    _check_tensor("dropout2d", "input", input)
-    p = _check_probability("dropout2d", p)
-    if input.ndim < 2:
-        raise RuntimeError(f"dropout2d: Feature dropout requires at least 2 dimensions in the "
-                           f"input, got shape {input.shape}")
-    if input.ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
-                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
-                      "shape (N, C, L), where C is the channel dim.", stacklevel=2)
-    elif input.ndim != 4:
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
-                      f"deprecated; dropout2d expects (N, C, H, W).", stacklevel=2)
-    if not training or p == 0.0:
-        return input
-    _check_floating("dropout2d", input)
-    return Dropout.apply(input, p=p, channelwise=True)
-
-
-# ---- encoding -------------------------------------------------------------------------------
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 class indices of shape (*) -> int64 (*, num_classes) with a 1 at each index.
-
-    num_classes=-1 means max(tensor) + 1. Not differentiable (integer output).
-    """
-    _check_tensor("one_hot", "tensor", tensor)
-    if tensor.dtype != dtypes.int64:
-        raise RuntimeError(f"one_hot: one_hot is only applicable to index tensor of type "
-                           f"LongTensor (int64), got {tensor.dtype}")
-    values = tensor.data
-    if num_classes == -1:
-        if values.size == 0:
-            raise RuntimeError("one_hot: Can not infer total number of classes from empty "
-                               "tensor.")
-        num_classes = int(values.max()) + 1
-    if values.size and values.min() < 0:
-        raise RuntimeError(f"one_hot: Class values must be non-negative (got {values.min()}).")
-    if values.size and values.max() >= num_classes:
-        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
-                           f"(got {values.max()}, num_classes={num_classes}).")
-    encoded = values[..., None] == np.arange(num_classes)
-    return Tensor._from_op(encoded.astype(np.int64))
-
-
-TENSOR_METHODS = {
-    "relu": relu,
-    "softmax": _softmax_method,
-    "log_softmax": _log_softmax_method,
-}
+TENSOR_METHODS: dict = {}
 FUNCTIONAL = {
-    "relu": relu,
-    "leaky_relu": leaky_relu,
-    "gelu": gelu,
-    "silu": silu,
-    "elu": elu,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
     "nll_loss": nll_loss,
     "cross_entropy": cross_entropy,
     "mse_loss": mse_loss,
     "binary_cross_entropy": binary_cross_entropy,
     "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
-    "dropout": dropout,
-    "dropout2d": dropout2d,
-    "one_hot": one_hot,
 }
-TOPLEVEL = {
-    "relu": relu,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
+TOPLEVEL: dict = {}
+
+
+# ---- this family's names in the backward namespaces (see ops/namespace.py) ------------------
+def _pick_class_array(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(x, index, axis=1)
+
+
+def _scaled_minus_at_class_graph(a: Any, scale: Any, index: np.ndarray, values: Any,
+                                 minus: Any = None) -> Tensor:
+    scaled = _as_tensor(a) * scale
+    if minus is not None:
+        scaled = scaled - minus
+    return scaled - PlaceClass.apply(_as_tensor(values), index=index, shape=scaled.shape)
+
+
+NUMPY_XP = {
+    "pick_class": _pick_class_array,
+    "place_class": _place_class_array,
+    "scaled_minus_at_class": _scaled_minus_at_class_array,
+}
+GRAPH_XP = {
+    "pick_class": lambda x, index: PickClass.apply(_as_tensor(x), index=index),
+    "place_class": lambda values, index, shape: PlaceClass.apply(
+        _as_tensor(values), index=index, shape=tuple(shape)),
+    "scaled_minus_at_class": _scaled_minus_at_class_graph,
 }
