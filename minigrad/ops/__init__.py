@@ -15,6 +15,8 @@ from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
     activation,
+    aliases,
+    binary_math,
     cast,
     conv,
     elementwise,
@@ -32,7 +34,7 @@ from . import (
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            rounding, trigonometric, special, logical)
+            rounding, trigonometric, special, logical, binary_math, aliases)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
