@@ -15,19 +15,26 @@ from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
     activation,
+    aliases,
+    binary_math,
     cast,
     conv,
     elementwise,
     inplace,
+    logical,
     loss,
     matmul,
     movement,
     namespace,
     pool,
     reduce,
+    rounding,
+    special,
+    trigonometric,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
+            rounding, trigonometric, special, logical, binary_math, aliases)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
