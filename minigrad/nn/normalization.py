@@ -1,4 +1,5 @@
-"""BatchNorm1d and BatchNorm2d, built from tensor ops (the gradient is the ops')."""
+"""BatchNorm1d/2d (built from tensor ops), LayerNorm and the other normalization layers
+(calling `nn.functional`; the gradients are the ops')."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import numpy as np
 
 from .. import creation
 from ..engine import Tensor, dtypes
+from ..ops import normalization as F
 from . import init
 from ._utils import check_device
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -159,3 +161,51 @@ class BatchNorm2d(_BatchNorm):
     """
 
     _expected_dims = (4,)
+
+
+def _shape_tuple(normalized_shape: Any) -> tuple[int, ...]:
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    return tuple(int(side) for side in normalized_shape)
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last len(normalized_shape) dims, per sample.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased var over those dims;
+    weight starts at ones and bias at zeros (both normalized_shape), as in PyTorch.
+
+    Shape: (*, *normalized_shape) -> same.
+    """
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        check_device(device, type(self).__name__)
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.empty(*self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -23,11 +23,13 @@ from . import (
     matmul,
     movement,
     namespace,
+    normalization,
     pool,
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
+            normalization)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
