@@ -27,7 +27,10 @@ def _run(framework, function, arrays, weights, directions, dtype, second_order):
         if second_order:
             inner = sum((g * torch.tensor(v, dtype=g.dtype)).sum()
                         for g, v in zip(firsts, directions))
-            seconds = torch.autograd.grad(inner, leaves, allow_unused=True)
+            if inner.requires_grad:
+                seconds = torch.autograd.grad(inner, leaves, allow_unused=True)
+            else:  # a linear op: its gradient is constant
+                seconds = [None] * len(leaves)
             seconds = [np.zeros(a.shape) if s is None else s.detach().numpy()
                        for s, a in zip(seconds, arrays)]
         return (output.detach().numpy(), [g.detach().numpy() for g in firsts], seconds,
