@@ -20,10 +20,19 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor
+from . import elementwise as _ew
 from ._shared import check_floating as _check_floating
 from ._shared import check_tensor as _check_tensor
+from .padding import pad as _pad
 
-__all__ = ["layer_norm"]
+__all__ = [
+    "group_norm",
+    "instance_norm",
+    "layer_norm",
+    "local_response_norm",
+    "normalize",
+    "rms_norm",
+]
 
 
 def _standardize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any]:
@@ -124,10 +133,190 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return LayerNorm.apply(input, weight, bias, axes=axes, eps=float(eps))
 
 
+def _channel_view(value: Tensor, ndim: int) -> Tensor:
+    """A (C,) per-channel tensor shaped (1, C, 1, ...) to broadcast against (N, C, *)."""
+    return value.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _affine(output: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    if weight is not None:
+        output = output * _channel_view(weight, output.ndim)
+    if bias is not None:
+        output = output + _channel_view(bias, output.ndim)
+    return output
+
+
+def _check_channels(where: str, input: Tensor, min_dims: int) -> None:
+    _check_tensor(where, "input", input)
+    if input.ndim < min_dims:
+        raise RuntimeError(f"{where}: expected an input with at least {min_dims} dims "
+                           f"(N, C, *), got shape {tuple(input.shape)}")
+    _check_floating(where, input)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize each of num_groups channel groups per sample, then scale and shift per
+    channel. Uses layer_norm's fused op on the (N, G, C // G * spatial) view.
+
+    Shape: (N, C, *) -> same; weight and bias (C,).
+    """
+    _check_channels("group_norm", input, 2)
+    channels = input.shape[1]
+    if not isinstance(num_groups, (int, np.integer)) or num_groups <= 0 or \
+            channels % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible "
+                           f"by num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    _check_affine("group_norm", "weight", weight, (channels,), input)
+    _check_affine("group_norm", "bias", bias, (channels,), input)
+    grouped = input.reshape(input.shape[0], int(num_groups), -1)
+    if grouped.shape[0] * grouped.shape[1] == 0 or grouped.shape[2] == 0:
+        return _affine(input * 1, weight, bias)
+    normalized = LayerNorm.apply(grouped, None, None, axes=(2,), eps=float(eps))
+    return _affine(normalized.reshape(input.shape), weight, bias)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample over its spatial dims, then scale and shift.
+
+    With use_input_stats and running buffers, these move toward the batch average of the
+    per-instance mean and unbiased variance (in place, as in PyTorch); without
+    use_input_stats the running estimates normalize instead.
+    Shape: (N, C, *) -> same; weight, bias, running_mean, running_var (C,).
+    """
+    _check_channels("instance_norm", input, 3)
+    channels = input.shape[1]
+    for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+        _check_affine("instance_norm", name, value, (channels,), input)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("instance_norm: Expected running_mean and running_var to be "
+                               "defined when use_input_stats is false")
+        scale = 1 / _ew.sqrt(running_var.detach() + eps)
+        output = (input - _channel_view(running_mean.detach(), input.ndim)) * \
+            _channel_view(scale, input.ndim)
+        return _affine(output, weight, bias)
+    spatial = int(np.prod(input.shape[2:]))
+    if spatial <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {list(input.shape)}")
+    flat = input.reshape(input.shape[0], channels, spatial)
+    if running_mean is not None or running_var is not None:
+        _update_running(flat.data, running_mean, running_var, momentum)
+    normalized = LayerNorm.apply(flat, None, None, axes=(2,), eps=float(eps))
+    return _affine(normalized.reshape(input.shape), weight, bias)
+
+
+def _update_running(flat: np.ndarray, running_mean: Tensor | None,
+                    running_var: Tensor | None, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch average of the per-instance
+    statistics (N, C, L) -> (C,), written in place (no graph), bumping the versions."""
+    factor = float(momentum)
+    for running, batch in ((running_mean, lambda: flat.mean(axis=2)),
+                           (running_var, lambda: flat.var(axis=2, ddof=1))):
+        if running is None:
+            continue
+        updated = (1 - factor) * running.data + factor * batch().mean(axis=0)
+        np.copyto(running.data, updated, casting="unsafe")
+        running._version[0] += 1
+
+
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x ** 2) + eps) * weight over the last len(normalized_shape) dims;
+    eps None means the machine epsilon of the input's dtype, as in PyTorch.
+
+    Shape: (*, *normalized_shape) -> same; weight normalized_shape.
+    """
+    _check_tensor("rms_norm", "input", input)
+    shape = _as_shape("rms_norm", normalized_shape)
+    _check_normalized("rms_norm", input, shape)
+    _check_floating("rms_norm", input)
+    _check_affine("rms_norm", "weight", weight, shape, input)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    output = input * _ew.rsqrt((input * input).mean(dims, keepdim=True) + float(eps))
+    return output if weight is None else output * weight
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """x / (k + alpha * mean of x ** 2 over `size` neighbouring channels) ** beta.
+
+    The channel window is zero-padded (size // 2 before, (size - 1) // 2 after) and always
+    divided by `size`, as PyTorch's average pool with count_include_pad.
+    Shape: (N, C, *) -> same.
+    """
+    _check_tensor("local_response_norm", "input", input)
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         f"dimensions)")
+    _check_floating("local_response_norm", input)
+    if not isinstance(size, (int, np.integer)) or size <= 0:
+        raise RuntimeError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if input.numel() == 0:
+        return input * 1
+    channels = input.shape[1]
+    squares = (input * input).reshape(input.shape[0], channels, -1)  # (N, C, S)
+    padded = _pad(squares, (0, 0, size // 2, (size - 1) // 2))
+    window = padded[:, 0:channels]
+    for offset in range(1, size):  # the window's taps (a kernel loop, not one over channels)
+        window = window + padded[:, offset:offset + channels]
+    denominator = (window * (alpha / size) + k) ** beta
+    return input / denominator.reshape(input.shape)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """input / max(||input||_p along dim, eps). The norm's gradient is 0 where it is 0.
+
+    Shape: any -> same.
+    """
+    _check_tensor("normalize", "input", input)
+    if out is not None:
+        raise TypeError("normalize: out= is not supported (assign the result instead)")
+    _check_floating("normalize", input)
+    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], but got {dim})")
+    norm = _vector_norm(input, float(p), dim)
+    return input / _ew.clamp(norm, min=eps)
+
+
+def _vector_norm(input: Tensor, p: float, dim: int) -> Tensor:
+    """||x||_p along dim (kept), with gradient 0 where the norm is 0 (PyTorch's)."""
+    magnitude = _ew.abs(input)
+    if p == float("inf"):
+        return magnitude.amax(dim, keepdim=True)
+    if p == float("-inf"):
+        return magnitude.amin(dim, keepdim=True)
+    if p == 1:
+        return magnitude.sum(dim, keepdim=True)
+    powered = (input * input if p == 2 else magnitude ** p).sum(dim, keepdim=True)
+    nonzero = powered.detach() > 0
+    safe = _ew.where(nonzero, powered, 1.0)
+    root = _ew.sqrt(safe) if p == 2 else safe ** (1 / p)
+    return _ew.where(nonzero, root, 0.0)
+
+
 TENSOR_METHODS: dict = {}
 FUNCTIONAL = {
+    "group_norm": group_norm,
+    "instance_norm": instance_norm,
     "layer_norm": layer_norm,
+    "local_response_norm": local_response_norm,
+    "normalize": normalize,
+    "rms_norm": rms_norm,
 }
 TOPLEVEL = {
+    "group_norm": group_norm,
+    "instance_norm": instance_norm,
     "layer_norm": layer_norm,
+    "rms_norm": rms_norm,
 }
