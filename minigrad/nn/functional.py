@@ -51,6 +51,12 @@ from ..ops.pool import (
     avg_pool2d,
     max_pool2d,
 )
+from ..ops.resample import (
+    channel_shuffle,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -58,6 +64,7 @@ __all__ = [
     "avg_pool2d",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "channel_shuffle",
     "conv2d",
     "conv_transpose2d",
     "cross_entropy",
@@ -67,6 +74,7 @@ __all__ = [
     "gelu",
     "group_norm",
     "instance_norm",
+    "interpolate",
     "layer_norm",
     "leaky_relu",
     "linear",
@@ -78,6 +86,8 @@ __all__ = [
     "normalize",
     "one_hot",
     "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "rms_norm",
     "sigmoid",

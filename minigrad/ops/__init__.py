@@ -26,10 +26,11 @@ from . import (
     normalization,
     pool,
     reduce,
+    resample,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            normalization)
+            normalization, resample)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
