@@ -57,10 +57,15 @@ from ..ops.resample import (
     pixel_shuffle,
     pixel_unshuffle,
 )
+from ..ops.sampling import (
+    affine_grid,
+    grid_sample,
+)
 
 __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
+    "affine_grid",
     "avg_pool2d",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -72,6 +77,7 @@ __all__ = [
     "dropout2d",
     "elu",
     "gelu",
+    "grid_sample",
     "group_norm",
     "instance_norm",
     "interpolate",

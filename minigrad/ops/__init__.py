@@ -27,10 +27,11 @@ from . import (
     pool,
     reduce,
     resample,
+    sampling,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            normalization, resample)
+            normalization, resample, sampling)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
