@@ -56,6 +56,9 @@ from ..ops.resample import (
     interpolate,
     pixel_shuffle,
     pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
 )
 from ..ops.sampling import (
     affine_grid,
@@ -100,4 +103,7 @@ __all__ = [
     "silu",
     "softmax",
     "tanh",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "LayerNorm",
     "LocalResponseNorm",
     "RMSNorm",
@@ -309,6 +310,12 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalization over (N, C, H, W) or (C, H, W) inputs. Shape: same as input."""
 
     _batched_dims = 4
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization over (N, C, D, H, W) or (C, D, H, W) inputs. Shape: same."""
+
+    _batched_dims = 5
 
 
 class RMSNorm(Module):

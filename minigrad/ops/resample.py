@@ -13,6 +13,7 @@ segment sum `np.add.reduceat`, a weight matrix one `matmul`.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,15 @@ from ..engine import Function, Tensor
 from ._shared import check_floating as _check_floating
 from ._shared import check_tensor as _check_tensor
 
-__all__ = ["channel_shuffle", "interpolate", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = [
+    "channel_shuffle",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]
 
 
 # ---- linear maps along one axis ---------------------------------------------------------
@@ -287,6 +296,28 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     return output if output is not input else input * 1
 
 
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None,
+             mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of interpolate (PyTorch warns the same way)."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: interpolate(mode="nearest")."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use "
+                  "nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: interpolate(mode="bilinear", align_corners=True)."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use "
+                  "nn.functional.interpolate instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 # ---- pixel and channel shuffles: reshape / permute composites ---------------------------------
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r): sub-pixel rearrangement.
@@ -363,6 +394,9 @@ FUNCTIONAL = {
     "interpolate": interpolate,
     "pixel_shuffle": pixel_shuffle,
     "pixel_unshuffle": pixel_unshuffle,
+    "upsample": upsample,
+    "upsample_bilinear": upsample_bilinear,
+    "upsample_nearest": upsample_nearest,
 }
 TOPLEVEL = {
     "channel_shuffle": channel_shuffle,

@@ -357,6 +357,7 @@ LAYER_CASES = [
     ("InstanceNorm1d", (4,), {"affine": True}, (4, 5)),
     ("InstanceNorm2d", (3,), {"affine": True, "track_running_stats": True}, (2, 3, 4, 4)),
     ("InstanceNorm2d", (3,), {"track_running_stats": True, "momentum": None}, (3, 4, 4)),
+    ("InstanceNorm3d", (2,), {"affine": True, "track_running_stats": True}, (2, 2, 3, 2, 3)),
     ("RMSNorm", ((4, 5),), {}, (2, 3, 4, 5)),
     ("RMSNorm", (5,), {"eps": 1e-3, "elementwise_affine": False}, (2, 5)),
     ("LocalResponseNorm", (3,), {"alpha": 0.1, "beta": 0.5, "k": 2.0}, (2, 5, 3, 3)),

@@ -166,3 +166,18 @@ def test_resample_layers_match_torch(name, options, shape):
     assert list(ours.state_dict()) == list(theirs.state_dict()) == []
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     assert_matches_torch(ours, theirs, [x], "float32")
+
+
+def test_deprecated_upsample_functions_warn_and_match_interpolate():
+    x = mg.tensor(np.random.default_rng(0).standard_normal((1, 2, 3, 3)))
+    with pytest.warns(UserWarning, match="deprecated"):
+        nearest = F.upsample_nearest(x, scale_factor=2)
+    with pytest.warns(UserWarning, match="deprecated"):
+        bilinear = F.upsample_bilinear(x, size=5)
+    with pytest.warns(UserWarning, match="deprecated"):
+        general = F.upsample(x, size=4, mode="bicubic")
+    np.testing.assert_array_equal(nearest.numpy(), F.interpolate(x, scale_factor=2).numpy())
+    np.testing.assert_array_equal(
+        bilinear.numpy(), F.interpolate(x, size=5, mode="bilinear", align_corners=True).numpy())
+    np.testing.assert_array_equal(general.numpy(),
+                                  F.interpolate(x, size=4, mode="bicubic").numpy())
