@@ -43,6 +43,16 @@ def _standardize(xp: Any, x: Any, axes: tuple[int, ...], eps: float) -> tuple[An
     return centered * rstd, rstd
 
 
+def _standardize_array(x: np.ndarray, axes: tuple[int, ...],
+                       eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """_standardize on arrays, scaling its own temporary in place (one array fewer)."""
+    centered = x - x.mean(axis=axes, keepdims=True)
+    variance = np.square(centered).mean(axis=axes, keepdims=True)
+    rstd = 1 / np.sqrt(variance + eps)
+    centered *= rstd
+    return centered, rstd
+
+
 class LayerNorm(Function):
     """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape) dims.
 
@@ -55,14 +65,14 @@ class LayerNorm(Function):
         self.axes, self.eps = axes, eps
         self.has_weight = weight is not None
         self.bias_shape = None if bias is None else bias.shape
-        x_hat, rstd = _standardize(np, x, axes, eps)
+        x_hat, rstd = _standardize_array(x, axes, eps)
         # (x_hat, rstd) is a first-order cache only: a graph recomputes it from x
         self.cache = (x_hat, rstd)
         self.save(x, weight)
         # a new array even without weight: the cache must not alias the output
         output = x_hat.copy() if weight is None else x_hat * weight
         if bias is not None:
-            output = output + bias
+            output += bias
         return output
 
     def backward(self, xp: Any, grad: Any, x: Any, weight: Any) -> tuple:

@@ -4,8 +4,9 @@ reflection, align_corners) and `affine_grid`, with PyTorch's coordinate conventi
 Both are composites of differentiable ops, so they are twice differentiable: grid_sample
 turns the grid into source pixel coordinates with elementwise ops, takes the integer corner
 indices as constants (floor / round of the coordinates), gathers all corners of every output
-point with one `gather`, and mixes them with weights that are differentiable in the grid
-(bilinear) or constant (nearest).
+point with one gather, and mixes them with weights that are differentiable in the grid
+(bilinear) or constant (nearest). The gather (the same positions for every channel) and its
+adjoint, a scatter-add by `np.bincount`, are the op pair PointGather / PointScatter.
 """
 
 from __future__ import annotations
@@ -14,13 +15,67 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor, dtypes
+from ..engine import Function, Tensor, dtypes
 from . import elementwise as _ew
 from . import matmul as _mm
 from . import movement as _mv
+from ._shared import as_tensor as _as_tensor
 from ._shared import check_tensor as _check_tensor
 
 __all__ = ["affine_grid", "grid_sample"]
+
+class PointGather(Function):
+    """y[n, c, m] = x[n, c, index[n, m]]: (N, C, L) -> (N, C, M), index a constant."""
+
+    def forward(self, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+        self.index, self.size = index, x.shape[2]
+        return _point_gather_array(x, index)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.point_scatter(grad, self.index, self.size)
+
+
+class PointScatter(Function):
+    """The adjoint of PointGather: y[n, c, l] = sum of x[n, c, m] over m with index[n, m] == l.
+
+    (N, C, M) -> (N, C, size), summed by one np.bincount over flattened positions.
+    """
+
+    def forward(self, x: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+        self.index = index
+        return _point_scatter_array(x, index, size)
+
+    def backward(self, xp: Any, grad: Any) -> Any:
+        return xp.point_gather(grad, self.index)
+
+
+def _flat_positions(index: np.ndarray, channels: int, size: int) -> np.ndarray:
+    """Positions in the flattened (N, C, size) array of index (N, M), per channel:
+    (N, C, M)."""
+    rows = np.arange(index.shape[0] * channels).reshape(index.shape[0], channels, 1) * size
+    return rows + index[:, None, :]
+
+
+def _point_gather_array(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return np.take(x.reshape(-1), _flat_positions(index, x.shape[1], x.shape[2]))
+
+
+def _point_scatter_array(x: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
+    batch, channels, _ = x.shape
+    flat = _flat_positions(index, channels, size).ravel()
+    sums = np.bincount(flat, weights=x.ravel(), minlength=batch * channels * size)
+    return sums.astype(x.dtype, copy=False).reshape(batch, channels, size)
+
+
+NUMPY_XP = {
+    "point_gather": _point_gather_array,
+    "point_scatter": _point_scatter_array,
+}
+GRAPH_XP = {
+    "point_gather": lambda x, index: PointGather.apply(_as_tensor(x), index=index),
+    "point_scatter": lambda x, index, size: PointScatter.apply(_as_tensor(x), index=index,
+                                                               size=size),
+}
 
 _MODES = ("bilinear", "nearest")
 _PADDING_MODES = ("zeros", "border", "reflection")
@@ -67,11 +122,9 @@ def _corner_gather(input: Tensor, rows: list[np.ndarray], columns: list[np.ndarr
     out_shape = rows[0].shape[1:]
     flat_index = np.stack([np.clip(r, 0, height - 1) * width + np.clip(c, 0, width - 1)
                            for r, c in zip(rows, columns)], axis=1)  # (N, K, Ho, Wo)
-    flat_index = flat_index.reshape(batch, 1, -1).astype(np.int64)
-    flat_index = np.ascontiguousarray(np.broadcast_to(
-        flat_index, (batch, channels, flat_index.shape[2])))
-    values = _mv.gather(input.reshape(batch, channels, height * width), 2,
-                        Tensor._from_op(flat_index))
+    flat_index = flat_index.reshape(batch, -1).astype(np.int64)
+    values = PointGather.apply(input.reshape(batch, channels, height * width),
+                               index=flat_index)
     return values.reshape((batch, channels, len(rows)) + tuple(out_shape))
 
 
