@@ -115,26 +115,34 @@ def _source_coordinate(coordinate: Tensor, size: int, padding_mode: str,
     return _ew.clamp(source, 0, size - 1)
 
 
-def _corner_gather(input: Tensor, rows: list[np.ndarray], columns: list[np.ndarray]) -> Tensor:
-    """input (N, C, H, W) at K corner positions (each (N, Ho, Wo)), invalid ones read as
-    position 0: -> (N, C, K, Ho, Wo)."""
-    batch, channels, height, width = input.shape
-    out_shape = rows[0].shape[1:]
-    flat_index = np.stack([np.clip(r, 0, height - 1) * width + np.clip(c, 0, width - 1)
-                           for r, c in zip(rows, columns)], axis=1)  # (N, K, Ho, Wo)
-    flat_index = flat_index.reshape(batch, -1).astype(np.int64)
-    values = PointGather.apply(input.reshape(batch, channels, height * width),
-                               index=flat_index)
-    return values.reshape((batch, channels, len(rows)) + tuple(out_shape))
+def _corner_gather(input: Tensor, corners: list[list[np.ndarray]]) -> Tensor:
+    """input (N, C, *spatial) at K corner positions, each a list of per-dim integer indices
+    (N, *out), outermost dim first; invalid ones read position 0: -> (N, C, K, *out)."""
+    batch, channels, *spatial = input.shape
+    out_shape = corners[0][0].shape[1:]
+    flat = []
+    for corner in corners:
+        position = np.zeros(corner[0].shape, dtype=np.int64)
+        for index, size in zip(corner, spatial):
+            position = position * size + np.clip(index, 0, size - 1)
+        flat.append(position)
+    flat_index = np.stack(flat, axis=1).reshape(batch, -1)  # (N, K * out)
+    values = PointGather.apply(input.reshape(batch, channels, -1), index=flat_index)
+    return values.reshape((batch, channels, len(corners)) + tuple(out_shape))
 
 
-def _inside(rows: np.ndarray, columns: np.ndarray, height: int, width: int) -> np.ndarray:
-    return (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+def _inside(corner: list[np.ndarray], spatial: tuple[int, ...]) -> np.ndarray:
+    inside = np.ones(corner[0].shape, dtype=bool)
+    for index, size in zip(corner, spatial):
+        inside &= (index >= 0) & (index < size)
+    return inside
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
-    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) points given as (x, y) in [-1, 1].
+    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) points given as (x, y) in [-1, 1]
+    (or (N, C, D, H, W) at (N, Do, Ho, Wo, 3) points (x, y, z); "bilinear" is then
+    trilinear, as in PyTorch).
 
     -1 and 1 are the centres of the corner pixels with align_corners=True, the outer edges
     of the corner pixels otherwise. Points outside read zeros, the border value, or the
@@ -149,38 +157,43 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if padding_mode not in _PADDING_MODES:
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4:
-        raise NotImplementedError(f"grid_sample: only 4D (N, C, H, W) inputs are supported, "
-                                  f"got input of shape {tuple(input.shape)}")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, H_out, W_out, 2) with "
-                           f"N = {input.shape[0]} for 4D input, but got grid with shape "
-                           f"{tuple(grid.shape)}")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same "
+                           f"number of dimensions, but got input with sizes "
+                           f"{list(input.shape)} and grid with sizes {list(grid.shape)}")
+    dims = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != dims or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, *out, {dims}) with "
+                           f"N = {input.shape[0]} for {input.ndim}D input, but got grid with "
+                           f"shape {tuple(grid.shape)}")
     if not dtypes.is_floating(input.dtype) or grid.dtype != input.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same floating "
                            f"dtype, but input has {input.dtype} and grid has {grid.dtype}")
     corners = bool(align_corners)
-    height, width = input.shape[2], input.shape[3]
-    x = _source_coordinate(grid[..., 0], width, padding_mode, corners)  # (N, Ho, Wo)
-    y = _source_coordinate(grid[..., 1], height, padding_mode, corners)
+    spatial = tuple(input.shape[2:])
+    # the grid's last dim is (x, y[, z]): x runs along the last spatial dim
+    coordinates = [_source_coordinate(grid[..., dims - 1 - axis], size, padding_mode, corners)
+                   for axis, size in enumerate(spatial)]  # outermost dim first, (N, *out)
     if mode == "nearest":
         # round half to even, as PyTorch's nearbyint
-        column, row = np.rint(x.data).astype(np.int64), np.rint(y.data).astype(np.int64)
-        values = _corner_gather(input, [row], [column])[:, :, 0]
-        inside = _inside(row, column, height, width).astype(input.dtype)
+        corner = [np.rint(c.data).astype(np.int64) for c in coordinates]
+        values = _corner_gather(input, [corner])[:, :, 0]
+        inside = _inside(corner, spatial).astype(input.dtype)
         return values * Tensor._from_op(inside[:, None])
-    left, top = np.floor(x.data), np.floor(y.data)
-    right_weight = x - left  # (N, Ho, Wo), differentiable in the grid
-    bottom_weight = y - top
-    left_weight, top_weight = 1 - right_weight, 1 - bottom_weight
-    left, top = left.astype(np.int64), top.astype(np.int64)
-    rows = [top, top, top + 1, top + 1]
-    columns = [left, left + 1, left, left + 1]
-    inside = np.stack([_inside(r, c, height, width) for r, c in zip(rows, columns)], axis=1)
-    weights = _mv.stack([top_weight * left_weight, top_weight * right_weight,
-                         bottom_weight * left_weight, bottom_weight * right_weight], 1)
-    weights = weights * Tensor._from_op(inside.astype(input.dtype))  # (N, 4, Ho, Wo)
-    values = _corner_gather(input, rows, columns)  # (N, C, 4, Ho, Wo)
+    lows = [np.floor(c.data) for c in coordinates]
+    highs_weight = [c - low for c, low in zip(coordinates, lows)]  # differentiable in grid
+    lows = [low.astype(np.int64) for low in lows]
+    corner_list, weight_list = [], []
+    for bits in np.ndindex(*(2,) * dims):  # 4 or 8 corners
+        corner_list.append([low + bit for low, bit in zip(lows, bits)])
+        weight = None
+        for high_weight, bit in zip(highs_weight, bits):
+            factor = high_weight if bit else 1 - high_weight
+            weight = factor if weight is None else weight * factor
+        weight_list.append(weight)
+    inside = np.stack([_inside(corner, spatial) for corner in corner_list], axis=1)
+    weights = _mv.stack(weight_list, 1) * Tensor._from_op(inside.astype(input.dtype))
+    values = _corner_gather(input, corner_list)  # (N, C, K, *out)
     return (values * weights.unsqueeze(1)).sum(2)
 
 

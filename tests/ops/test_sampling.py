@@ -11,7 +11,7 @@ import minigrad.nn.functional as F
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.torch_compare import assert_matches_torch
 
-FEW = settings(max_examples=6, deadline=None)
+FEW = settings(max_examples=4, deadline=None)
 MODES = ("bilinear", "nearest")
 PADDING = ("zeros", "border", "reflection")
 
@@ -43,6 +43,20 @@ def test_grid_sample_matches_torch(dtype, mode, padding_mode, align_corners, cas
     assert_matches_torch(lambda a, g: F.grid_sample(a, g, **options),
                          lambda a, g: torch.nn.functional.grid_sample(a, g, **options),
                          [x, grid], dtype)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("padding_mode", PADDING)
+@pytest.mark.parametrize("align_corners", (False, True))
+def test_grid_sample_volumetric_matches_torch(mode, padding_mode, align_corners):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 2, 3, 4, 2))
+    grid = rng.uniform(-1.3, 1.3, (2, 2, 3, 2, 3))
+    options = {"mode": mode, "padding_mode": padding_mode, "align_corners": align_corners}
+    assert_matches_torch(lambda a, g: F.grid_sample(a, g, **options),
+                         lambda a, g: torch.nn.functional.grid_sample(a, g, **options),
+                         [x, grid], "float64")
 
 
 @pytest.mark.parametrize("mode", MODES)
