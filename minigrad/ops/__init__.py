@@ -26,15 +26,19 @@ from . import (
     matmul,
     movement,
     namespace,
+    normalization,
     pool,
     reduce,
+    resample,
     rounding,
+    sampling,
     special,
     trigonometric,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            rounding, trigonometric, special, logical, binary_math, aliases)
+            rounding, trigonometric, special, logical, binary_math, aliases, normalization,
+            resample, sampling)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
