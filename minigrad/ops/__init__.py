@@ -17,6 +17,8 @@ from . import (
     activation,
     cast,
     conv,
+    conv1d,
+    conv3d,
     elementwise,
     inplace,
     loss,
@@ -27,7 +29,8 @@ from . import (
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, conv1d, conv3d, pool, activation,
+            loss, inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
