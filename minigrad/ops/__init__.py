@@ -20,17 +20,19 @@ from . import (
     conv1d,
     conv3d,
     elementwise,
+    fold,
     inplace,
     loss,
     matmul,
     movement,
     namespace,
     pool,
+    pool1d3d,
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, conv1d, conv3d, pool, activation,
-            loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, conv1d, conv3d, pool, pool1d3d,
+            fold, activation, loss, inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
