@@ -20,9 +20,21 @@ from ..ops.conv import (
     conv2d,
     conv_transpose2d,
 )
+from ..ops.conv1d import (
+    conv1d,
+    conv_transpose1d,
+)
+from ..ops.conv3d import (
+    conv3d,
+    conv_transpose3d,
+)
 from ..ops.elementwise import (
     sigmoid,
     tanh,
+)
+from ..ops.fold import (
+    fold,
+    unfold,
 )
 from ..ops.loss import (
     binary_cross_entropy,
@@ -43,10 +55,30 @@ from ..ops.pool import (
     avg_pool2d,
     max_pool2d,
 )
+from ..ops.pool1d3d import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool1d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 
 __all__ = [
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
-    "dropout", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+    "adaptive_max_pool2d", "adaptive_max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cross_entropy", "dropout",
+    "dropout2d", "elu", "fold", "gelu", "leaky_relu", "linear", "log_softmax", "lp_pool1d",
+    "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d",
+    "max_unpool2d", "max_unpool3d", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid",
+    "silu", "softmax", "tanh", "unfold",
 ]
