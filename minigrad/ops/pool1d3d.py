@@ -9,7 +9,7 @@ differentiable without a backward of its own:
     max_pool3d, adaptive_max_pool3d
                             winners found on arrays (no gradient), values read with
                             `plane_gather`, whose backward is `plane_scatter_add` and back
-    max_unpool1d/2d/3d      `plane_scatter_add` of the values at the indices
+    max_unpool1d/2d/3d      values written at the indices; backward `plane_gather`
     lp_pool1d/2d/3d         (sum of x ** p over each window) ** (1 / p), as PyTorch does
 """
 
@@ -19,14 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor
+from ..engine import Function, Tensor
 from ._windows import _is_int, pair, pool_output_length
 from .activation import relu
 from .conv1d import single
 from .conv3d import triple
 from .pool import (
     PlaneGather,
-    PlaneScatterAdd,
     _adaptive_bounds,
     _lowest,
     adaptive_avg_pool2d,
@@ -386,16 +385,32 @@ def _max_unpool(where: str, dims: int, input: Any, indices: Any, kernel_size: An
                            f"(output volumes are of size {'x'.join(map(str, sizes))})")
     lead = input.shape[:-dims]
     values = input.reshape(*lead, 1, -1)
-    out = PlaneScatterAdd.apply(values, _constant(flat_index), input_shape=(*lead, 1, length))
+    out = MaxUnpool.apply(values, _constant(flat_index), input_shape=(*lead, 1, length))
     return out.reshape(*lead, *sizes)
+
+
+class MaxUnpool(Function):
+    """values (..., 1, L) written into zeros of `input_shape` (..., 1, M) at constant flat
+    indices (..., 1, L). Overlapping max-pool windows repeat an index with the same value;
+    as in PyTorch it is written, not added, and each copy's gradient is the gradient read
+    there. Backward: `plane_gather` (whose own backward is `plane_scatter_add`)."""
+
+    def forward(self, values: np.ndarray, index: np.ndarray,
+                input_shape: tuple[int, ...]) -> np.ndarray:
+        self.index = index
+        out = np.zeros(input_shape, dtype=values.dtype)
+        np.put_along_axis(out, index, values, axis=-1)
+        return out
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        return xp.plane_gather(grad, self.index), None
 
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The partial inverse of max_pool1d, as `torch.nn.functional.max_unpool1d`: each value
     goes to its index, every other position is zero. Shape: (N, C, L) -> (N, C, L_out),
-    L_out = (L - 1) * stride - 2 * padding + kernel_size, or output_size. Indices that
-    repeat (overlapping windows) add their values."""
+    L_out = (L - 1) * stride - 2 * padding + kernel_size, or output_size."""
     return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
                        output_size)
 
