@@ -39,6 +39,7 @@ from .pooling import (
 from .sparse import Embedding
 
 __all__ = [
+    "GELU",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
@@ -64,7 +65,6 @@ __all__ = [
     "Embedding",
     "Flatten",
     "Fold",
-    "GELU",
     "Identity",
     "IncompatibleKeys",
     "LPPool1d",

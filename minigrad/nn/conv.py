@@ -201,9 +201,9 @@ class _ConvTranspose(_ConvNd):
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None) -> None:
-        if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of "
-                             f"ints, got {padding!r}")
+        if isinstance(padding, str):  # a value PyTorch's transposed convs reject
+            message = f"{type(self).__name__}: padding must be an int or a tuple of ints"
+            raise ValueError(f"{message}, got {padding!r}")  # noqa: TRY004
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          output_padding, groups, bias, padding_mode, device, dtype)
 

@@ -90,9 +90,14 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+def _ntuple(value: Any, dims: int) -> Any:
+    """PyTorch's `_single`/`_pair`/`_triple`: an int becomes `dims` copies; a sequence stays
+    (as a tuple)."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
+
+
 def _single(value: Any) -> Any:
-    """PyTorch's `_single`: an int becomes a 1-tuple; a sequence stays (as a tuple)."""
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return _ntuple(value, 1)
 
 
 class MaxPool1d(Module):
@@ -225,12 +230,13 @@ class _MaxUnpool(Module):
     value at its index and zeros elsewhere."""
 
     function_name = "max_unpool2d"
+    dims = 2
 
     def __init__(self, kernel_size: Any, stride: Any | None = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self.kernel_size = _ntuple(kernel_size, self.dims)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self.dims)
+        self.padding = _ntuple(padding, self.dims)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         function = getattr(F, self.function_name)
@@ -246,11 +252,7 @@ class MaxUnpool1d(_MaxUnpool):
     L_out = (L - 1) * stride - 2 * padding + kernel_size (or output_size)."""
 
     function_name = "max_unpool1d"
-
-    def __init__(self, kernel_size: Any, stride: Any | None = None, padding: Any = 0) -> None:
-        super().__init__(_single(kernel_size),
-                         _single(stride if stride is not None else kernel_size),
-                         _single(padding))
+    dims = 1
 
 
 class MaxUnpool2d(_MaxUnpool):
@@ -264,6 +266,7 @@ class MaxUnpool3d(_MaxUnpool):
     """Inverse of MaxPool3d. Shape: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
 
     function_name = "max_unpool3d"
+    dims = 3
 
 
 class _LPPool(Module):
