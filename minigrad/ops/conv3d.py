@@ -78,7 +78,7 @@ def _depth_slice(planes: np.ndarray, offset: int, out_depth: int, stride: int,
 
 def _plane_batch(grad: np.ndarray) -> np.ndarray:
     """(N, O, Do, Ho, Wo) as a batch of images (N * Do, O, Ho, Wo)."""
-    count, channels, depth, height, width = grad.shape
+    channels, height, width = grad.shape[1], grad.shape[3], grad.shape[4]
     return np.ascontiguousarray(grad.transpose(0, 2, 1, 3, 4)).reshape(-1, channels, height,
                                                                        width)
 
