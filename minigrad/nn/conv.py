@@ -140,7 +140,7 @@ class _Conv(_ConvNd):
             return tuple(p for t in reversed(totals) for p in (t // 2, t - t // 2))
         return tuple(p for p in reversed(self.padding) for _ in range(2))
 
-    def _conv(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         function = (F.conv1d, F.conv2d, F.conv3d)[self.dims - 1]
         if self.padding_mode != "zeros":
             input = F.pad(input, self._mode_padding(), mode=self.padding_mode)
@@ -149,7 +149,7 @@ class _Conv(_ConvNd):
                         self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
-        return self._conv(input, self.weight, self.bias)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv1d(_Conv):
