@@ -182,9 +182,9 @@ def _argmax_in_windows(batch: np.ndarray, positions: list[np.ndarray],
 
     positions[a] (out_a, k_a): the padded coordinate along axis a that window o's offset t
     reads. Windows are gathered as (N, C, Do, Ho, Wo, kD, kH, kW) from an input padded with
-    the lowest value; the first max in (d, h, w) order wins, as in PyTorch. A padding
-    position can only win a window of lowest values, where PyTorch names the window's first
-    pixel inside the input: clipping to the input gives exactly that.
+    the lowest value; the first max in (d, h, w) order wins (the last NaN, if any), as in
+    PyTorch. A padding position can only win a window of lowest values, where PyTorch names
+    the window's first pixel inside the input: clipping to the input gives exactly that.
     """
     sizes = batch.shape[2:]
     pad_after = [max(int(p.max()) + 1 - n - before, 0)
@@ -195,7 +195,13 @@ def _argmax_in_windows(batch: np.ndarray, positions: list[np.ndarray],
     windows = padded[:, :, d[:, None, None, :, None, None], h[None, :, None, None, :, None],
                      w[None, None, :, None, None, :]]
     out_shape = windows.shape[:5]
-    offset = windows.reshape(*out_shape, -1).argmax(axis=-1)
+    flat = windows.reshape(*out_shape, -1)
+    offset = flat.argmax(axis=-1)
+    if batch.dtype.kind == "f" and np.isnan(flat).any():
+        # PyTorch's scan lets every NaN replace the max: the last NaN of a window wins
+        nan = np.isnan(flat)
+        last_nan = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+        offset = np.where(nan.any(axis=-1), last_nan, offset)
     t_d, t_h, t_w = np.unravel_index(offset, tuple(p.shape[1] for p in positions))
     o_d, o_h, o_w = np.indices(out_shape[2:], sparse=True)
     coords = [np.clip(p[o, t] - before, 0, n - 1) for p, o, t, before, n in

@@ -332,3 +332,15 @@ def test_fold_of_unfold_counts_window_overlaps():
     counts = F.fold(F.unfold(ones, 3, padding=1), (4, 4), 3, padding=1)
     expected = np.array([[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6], [4, 6, 6, 4]])
     np.testing.assert_array_equal(counts.numpy()[0, 0], expected)
+
+
+@pytest.mark.parametrize("name, args", [("max_pool3d", (3, 1, 1)), ("max_pool3d", (2,)),
+                                        ("adaptive_max_pool3d", ((2, 3, 2),))])
+def test_nan_and_ties_follow_torchs_scan(torch, name, args):
+    """Ties go to the first max in (d, h, w) order, NaN to the last NaN of a window; a
+    window of -inf names its first pixel inside the input."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 3, size=(2, 2, 4, 5, 4)).astype(np.float64)  # many ties
+    x[0, 0, 1, 1, 1] = x[0, 0, 1, 2, 2] = x[1, 1, 2, 3, 0] = np.nan
+    x[1, 0] = -np.inf
+    compare(torch, name, x, *args, return_indices=True)
