@@ -208,3 +208,55 @@ def test_max_unpool_layer_inverts_max_pool_like_torch(dims):
     values, our_indices = our_pool(mg.tensor(x))
     np.testing.assert_array_equal(ours(values, our_indices).numpy(),
                                   theirs(pooled, indices).numpy())
+
+
+def dcgan(nn_module, nz=8, ngf=4, ndf=4, nc=3):
+    """Generator and Discriminator of PyTorch's DCGAN example (examples/dcgan/main.py),
+    written once against either framework's `nn`."""
+    generator = nn_module.Sequential(
+        nn_module.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),
+        nn_module.BatchNorm2d(ngf * 8), nn_module.ReLU(True),
+        nn_module.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+        nn_module.BatchNorm2d(ngf * 4), nn_module.ReLU(True),
+        nn_module.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+        nn_module.BatchNorm2d(ngf * 2), nn_module.ReLU(True),
+        nn_module.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+        nn_module.BatchNorm2d(ngf), nn_module.ReLU(True),
+        nn_module.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn_module.Tanh())
+    discriminator = nn_module.Sequential(
+        nn_module.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn_module.LeakyReLU(0.2, inplace=True),
+        nn_module.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn_module.BatchNorm2d(ndf * 2),
+        nn_module.LeakyReLU(0.2, inplace=True),
+        nn_module.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn_module.BatchNorm2d(ndf * 4),
+        nn_module.LeakyReLU(0.2, inplace=True),
+        nn_module.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn_module.BatchNorm2d(ndf * 8),
+        nn_module.LeakyReLU(0.2, inplace=True),
+        nn_module.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn_module.Sigmoid())
+    return generator, discriminator
+
+
+def test_dcgan_generator_and_discriminator_match_torch():
+    """PyTorch's DCGAN, weights copied over: the discriminator's score of generated images
+    and every parameter gradient agree (training-mode BatchNorm included)."""
+    torch.manual_seed(0)
+    ours, theirs = dcgan(nn), dcgan(torch.nn)
+    for mine, reference in zip(ours, theirs):
+        assert list(mine.state_dict()) == list(reference.state_dict())
+        mine.load_state_dict({key: mg.tensor(value.detach().numpy())
+                              for key, value in reference.state_dict().items()})
+    noise = np.random.default_rng(9).standard_normal((4, 8, 1, 1)).astype(np.float32)
+    fake = ours[0](mg.tensor(noise))
+    expected_fake = theirs[0](torch.from_numpy(noise))
+    assert fake.shape == (4, 3, 64, 64)
+    np.testing.assert_allclose(fake.detach().numpy(), expected_fake.detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+    score = ours[1](fake).mean()
+    expected_score = theirs[1](expected_fake).mean()
+    score.backward()
+    expected_score.backward()
+    np.testing.assert_allclose(score.item(), expected_score.item(), rtol=1e-5)
+    for mine, reference in zip(ours, theirs):
+        parameters = dict(mine.named_parameters())
+        for key, parameter in reference.named_parameters():
+            np.testing.assert_allclose(parameters[key].grad.numpy(), parameter.grad.numpy(),
+                                       rtol=1e-3, atol=1e-5)
