@@ -100,13 +100,11 @@ def _single(value: Any) -> Any:
     return _ntuple(value, 1)
 
 
-class MaxPool1d(Module):
-    """The maximum of each kernel_size window of a sequence (stride defaults to kernel_size).
+class _MaxPoolNd(Module):
+    """Max pooling over kernel_size windows (stride defaults to kernel_size) with F's
+    `function_name`; return_indices also returns each max's flat index."""
 
-    Shape: (N, C, L) -> (N, C, L_out) with
-    L_out = floor((L + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
-    (ceil with ceil_mode=True).
-    """
+    function_name = "max_pool1d"
 
     def __init__(self, kernel_size: Any, stride: Any | None = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False,
@@ -120,24 +118,34 @@ class MaxPool1d(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor) -> Any:
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        function = getattr(F, self.function_name)
+        return function(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                        ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
                 f", dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class MaxPool3d(MaxPool1d):
+class MaxPool1d(_MaxPoolNd):
+    """The maximum of each kernel_size window of a sequence (stride defaults to kernel_size).
+
+    Shape: (N, C, L) -> (N, C, L_out) with
+    L_out = floor((L + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+    (ceil with ceil_mode=True).
+    """
+
+    function_name = "max_pool1d"
+
+
+class MaxPool3d(_MaxPoolNd):
     """The maximum of each kernel_size window of a volume (stride defaults to kernel_size).
 
     Shape: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), each size
     floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1).
     """
 
-    def forward(self, input: Tensor) -> Any:
-        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+    function_name = "max_pool3d"
 
 
 class AvgPool1d(Module):
@@ -164,38 +172,68 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(Module):
     """The mean of each kernel_size window of a volume (stride defaults to kernel_size).
 
+    count_include_pad counts zero padding in the divisor; divisor_override replaces it.
     Shape: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), each size
     floor((n + 2 * padding - kernel_size) / stride + 1).
     """
+
+    def __init__(self, kernel_size: Any, stride: Any | None = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+
+class _AdaptiveAvgPoolNd(Module):
+    """Average pooling to `output_size` with F's `function_name`."""
+
+    function_name = "adaptive_avg_pool1d"
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return getattr(F, self.function_name)(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling of a sequence to `output_size` positions.
     Shape: (N, C, L) -> (N, C, output_size)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool1d(input, self.output_size)
+    function_name = "adaptive_avg_pool1d"
 
 
-class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling of a volume to `output_size` (int or triple; None keeps a size).
     Shape: (N, C, D, H, W) -> (N, C, *output_size)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool3d(input, self.output_size)
+    function_name = "adaptive_avg_pool3d"
 
 
-class AdaptiveMaxPool2d(Module):
-    """Max pooling to `output_size` (int or pair; None keeps a size); return_indices also
-    returns each max's flat index in its plane. Shape: (N, C, H, W) -> (N, C, *output_size).
-    """
+class _AdaptiveMaxPoolNd(Module):
+    """Max pooling to `output_size` with F's `function_name`; return_indices also returns
+    each max's flat index."""
+
+    function_name = "adaptive_max_pool2d"
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
@@ -203,26 +241,31 @@ class AdaptiveMaxPool2d(Module):
         self.return_indices = return_indices
 
     def forward(self, input: Tensor) -> Any:
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return getattr(F, self.function_name)(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling of a sequence to `output_size` positions.
     Shape: (N, C, L) -> (N, C, output_size)."""
 
-    def forward(self, input: Tensor) -> Any:
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    function_name = "adaptive_max_pool1d"
 
 
-class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of an image to `output_size` (int or pair; None keeps a size).
+    Shape: (N, C, H, W) -> (N, C, *output_size)."""
+
+    function_name = "adaptive_max_pool2d"
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max pooling of a volume to `output_size` (int or triple; None keeps a size).
     Shape: (N, C, D, H, W) -> (N, C, *output_size)."""
 
-    def forward(self, input: Tensor) -> Any:
-        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+    function_name = "adaptive_max_pool3d"
 
 
 class _MaxUnpool(Module):
