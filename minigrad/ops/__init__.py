@@ -19,7 +19,10 @@ from . import (
     binary_math,
     cast,
     conv,
+    conv1d,
+    conv3d,
     elementwise,
+    fold,
     inplace,
     logical,
     loss,
@@ -28,6 +31,7 @@ from . import (
     namespace,
     normalization,
     pool,
+    pool1d3d,
     reduce,
     resample,
     rounding,
@@ -38,7 +42,7 @@ from . import (
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
             rounding, trigonometric, special, logical, binary_math, aliases, normalization,
-            resample, sampling)
+            resample, sampling, conv1d, conv3d, pool1d3d, fold)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
