@@ -16,6 +16,26 @@ from ..ops.activation import (
     silu,
     softmax,
 )
+from ..ops.activation_extra import (
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    rrelu,
+    selu,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from ..ops.conv import (
     conv2d,
     conv_transpose2d,
@@ -49,4 +69,9 @@ __all__ = [
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
     "dropout", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d",
     "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+]
+__all__ += [  # activations (issue 14 part C)
+    "celu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish",
+    "prelu", "relu6", "rrelu", "selu", "softmin", "softplus", "softshrink", "softsign",
+    "tanhshrink", "threshold",
 ]

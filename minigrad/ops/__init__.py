@@ -15,6 +15,7 @@ from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
     activation,
+    activation_extra,
     cast,
     conv,
     elementwise,
@@ -27,7 +28,8 @@ from . import (
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
+            activation_extra)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
