@@ -40,6 +40,12 @@ from ..ops.conv import (
     conv2d,
     conv_transpose2d,
 )
+from ..ops.distance import (
+    bilinear,
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
 from ..ops.elementwise import (
     sigmoid,
     tanh,
@@ -50,6 +56,23 @@ from ..ops.loss import (
     cross_entropy,
     mse_loss,
     nll_loss,
+)
+from ..ops.loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from ..ops.matmul import (
     linear,
@@ -74,4 +97,11 @@ __all__ += [  # activations (issue 14 part C)
     "celu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish",
     "prelu", "relu6", "rrelu", "selu", "softmin", "softplus", "softshrink", "softsign",
     "tanhshrink", "threshold",
+]
+__all__ += [  # distances and losses (issue 14 part C)
+    "bilinear", "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss",
+    "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "normalize",
+    "pairwise_distance", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]

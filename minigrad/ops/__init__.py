@@ -18,9 +18,11 @@ from . import (
     activation_extra,
     cast,
     conv,
+    distance,
     elementwise,
     inplace,
     loss,
+    loss_extra,
     matmul,
     movement,
     namespace,
@@ -29,7 +31,7 @@ from . import (
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            activation_extra)
+            activation_extra, distance, loss_extra)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}

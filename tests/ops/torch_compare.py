@@ -36,7 +36,11 @@ class Framework:
 
 
 def _numpy(value):
-    return None if value is None else value.detach().numpy()
+    if value is None:
+        return None
+    if getattr(value, "_is_zerotensor", lambda: False)():  # PyTorch's symbolic zeros
+        return np.zeros(tuple(value.shape), dtype=str(value.dtype).replace("torch.", ""))
+    return value.detach().numpy()
 
 
 def run(lib, call, arrays, differentiable=None, second=True, seed=0):
