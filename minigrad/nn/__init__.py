@@ -45,6 +45,7 @@ from .loss import (
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -118,4 +119,4 @@ __all__ += [
     "MultiMarginLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
-__all__ += ["CosineSimilarity", "PairwiseDistance"]
+__all__ += ["CTCLoss", "CosineSimilarity", "PairwiseDistance"]

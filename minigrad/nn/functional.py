@@ -40,6 +40,9 @@ from ..ops.conv import (
     conv2d,
     conv_transpose2d,
 )
+from ..ops.ctc import (
+    ctc_loss,
+)
 from ..ops.distance import (
     bilinear,
     cosine_similarity,
@@ -99,7 +102,7 @@ __all__ += [  # activations (issue 14 part C)
     "tanhshrink", "threshold",
 ]
 __all__ += [  # distances and losses (issue 14 part C)
-    "bilinear", "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss",
+    "bilinear", "cosine_embedding_loss", "cosine_similarity", "ctc_loss", "gaussian_nll_loss",
     "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
     "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "normalize",
     "pairwise_distance", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",

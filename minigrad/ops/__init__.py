@@ -18,6 +18,7 @@ from . import (
     activation_extra,
     cast,
     conv,
+    ctc,
     distance,
     elementwise,
     inplace,
@@ -31,7 +32,7 @@ from . import (
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            activation_extra, distance, loss_extra)
+            activation_extra, distance, loss_extra, ctc)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
