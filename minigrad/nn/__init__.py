@@ -39,7 +39,7 @@ from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
-from .linear import Flatten, Identity, Linear, Unflatten
+from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -68,7 +68,7 @@ from .normalization import BatchNorm1d, BatchNorm2d
 from .parameter import Parameter
 from .parameter_containers import ParameterDict, ParameterList
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "GELU",
@@ -119,4 +119,4 @@ __all__ += [
     "MultiMarginLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
-__all__ += ["CTCLoss", "CosineSimilarity", "PairwiseDistance"]
+__all__ += ["Bilinear", "CTCLoss", "CosineSimilarity", "EmbeddingBag", "PairwiseDistance"]

@@ -53,6 +53,10 @@ from ..ops.elementwise import (
     sigmoid,
     tanh,
 )
+from ..ops.embedding import (
+    embedding,
+    embedding_bag,
+)
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -108,3 +112,4 @@ __all__ += [  # distances and losses (issue 14 part C)
     "pairwise_distance", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]
+__all__ += ["embedding", "embedding_bag"]

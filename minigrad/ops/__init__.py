@@ -21,6 +21,7 @@ from . import (
     ctc,
     distance,
     elementwise,
+    embedding,
     inplace,
     loss,
     loss_extra,
@@ -32,7 +33,7 @@ from . import (
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            activation_extra, distance, loss_extra, ctc)
+            activation_extra, distance, loss_extra, ctc, embedding)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
