@@ -213,7 +213,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         lowest = Tensor._from_op(np.where(outside[..., None], -np.inf, 0).astype(weight.dtype))
         peak = _amax(looked_up + lowest, dim=1)
         return peak * Tensor._from_op((counts > 0).astype(weight.dtype))
-    if per_sample_weights is not None:
+    if per_sample_weights is not None and per_sample_weights.numel():
         sample = per_sample_weights.reshape(-1)[Tensor._from_op(positions)]
         mask = mask * sample.reshape(positions.shape + (1,))
     total = _sum(looked_up * mask, dim=1)

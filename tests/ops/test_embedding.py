@@ -110,11 +110,11 @@ def test_embedding_bag_errors_match_torch():
     torch = pytest.importorskip("torch")
     weight = np.ones((4, 2))
     cases = [
-        (dict(input=np.array([[0, 1]]), offsets=np.array([0])), ValueError),
-        (dict(input=np.array([0, 1]), offsets=None), ValueError),
-        (dict(input=np.array([0, 1]), offsets=np.array([0]), mode="mean",
-              per_sample_weights=np.ones(2)), NotImplementedError),
-        (dict(input=np.array([0, 1]), offsets=np.array([0]), mode="avg"), ValueError),
+        ({"input": np.array([[0, 1]]), "offsets": np.array([0])}, ValueError),
+        ({"input": np.array([0, 1]), "offsets": None}, ValueError),
+        ({"input": np.array([0, 1]), "offsets": np.array([0]), "mode": "mean",
+              "per_sample_weights": np.ones(2)}, NotImplementedError),
+        ({"input": np.array([0, 1]), "offsets": np.array([0]), "mode": "avg"}, ValueError),
     ]
     for case, error in cases:
         for lib_f, tensor in ((F, mg.tensor), (torch.nn.functional, torch.tensor)):
