@@ -18,23 +18,31 @@ from ..ops.activation import (
 )
 from ..ops.activation_extra import (
     celu,
+    celu_,
+    elu_,
     glu,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
+    leaky_relu_,
     logsigmoid,
     mish,
     prelu,
     relu6,
+    relu_,
     rrelu,
+    rrelu_,
     selu,
+    selu_,
     softmin,
     softplus,
     softshrink,
     softsign,
     tanhshrink,
     threshold,
+    threshold_,
 )
 from ..ops.conv import (
     conv2d,
@@ -113,3 +121,4 @@ __all__ += [  # distances and losses (issue 14 part C)
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]
 __all__ += ["embedding", "embedding_bag"]
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_"]

@@ -20,9 +20,10 @@ from ..engine import Function, Tensor, dtypes, normalize_dim
 from ..engine.random import default_generator
 from ._shared import check_floating as _check_floating
 from ._shared import check_tensor as _check_tensor
-from .activation import leaky_relu, softmax
+from .activation import elu, leaky_relu, relu, softmax
 from .elementwise import abs as _abs
 from .elementwise import tanh as _tanh
+from .inplace import _check_target, _modify
 
 __all__ = [
     "celu",
@@ -487,8 +488,36 @@ def softmax2d(input: Tensor) -> Tensor:
     return softmax(input, -3)
 
 
+# ---- in-place forms: F.relu_, F.elu_, ... ---------------------------------------------------
+def _in_place(name: str, function: Any) -> Any:
+    """`function` written into its input (PyTorch's F.<name>_): input's values are replaced
+    and, when recorded, its history becomes the op's, as for the other in-place ops."""
+
+    def modify(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        _check_tensor(name, "input", input)
+        _check_target(name, input)
+        return _modify(input, lambda old: function(old, *args, **kwargs), keeps_self=True)
+
+    modify.__name__ = modify.__qualname__ = name
+    modify.__doc__ = (f"{function.__name__}(input, ...) written into `input` itself; returns "
+                      f"input. Shape: any -> same.")
+    return modify
+
+
+relu_ = _in_place("relu_", relu)
+elu_ = _in_place("elu_", elu)
+leaky_relu_ = _in_place("leaky_relu_", leaky_relu)
+hardtanh_ = _in_place("hardtanh_", hardtanh)
+rrelu_ = _in_place("rrelu_", rrelu)
+threshold_ = _in_place("threshold_", threshold)
+celu_ = _in_place("celu_", celu)
+selu_ = _in_place("selu_", selu)
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_",
+            "threshold_"]
+
 TENSOR_METHODS = {"hardshrink": hardshrink, "prelu": prelu}
 FUNCTIONAL = {name: globals()[name] for name in __all__ if name != "softmax2d"}
+TENSOR_METHODS.update({"relu_": relu_})
 TOPLEVEL = {
     "celu": celu,
     "hardshrink": hardshrink,

@@ -246,3 +246,25 @@ def test_rrelu_layer_is_random_in_training_and_fixed_in_eval():
     assert train_out.std() > 0
     layer.eval()
     np.testing.assert_allclose(layer(x).numpy(), np.full(1000, -0.2, np.float32), rtol=1e-6)
+
+
+# ---- in-place forms --------------------------------------------------------------------------
+@pytest.mark.parametrize("name, args", [("relu_", ()), ("elu_", (0.5,)), ("leaky_relu_", (0.2,)),
+                                        ("hardtanh_", (-0.5, 0.5)), ("rrelu_", (0.1, 0.3)),
+                                        ("threshold_", (0.2, -1.0)), ("celu_", (2.0,)),
+                                        ("selu_", ())])
+def test_in_place_forms_match_torch(name, args):
+    torch = pytest.importorskip("torch")
+    data = np.array([-2.0, -0.7, 0.3, 1.5])
+    leaf, their_leaf = mg.tensor(data, requires_grad=True), torch.tensor(data,
+                                                                         requires_grad=True)
+    x, their_x = leaf * 1, their_leaf * 1
+    result = getattr(F, name)(x, *args)
+    getattr(torch.nn.functional, name)(their_x, *args)
+    assert result is x
+    np.testing.assert_allclose(x.detach().numpy(), their_x.detach().numpy(), rtol=1e-12)
+    (x * mg.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    (their_x * torch.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), their_leaf.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="leaf"):
+        getattr(F, name)(mg.tensor(data, requires_grad=True), *args)
