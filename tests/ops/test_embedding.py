@@ -183,3 +183,29 @@ def test_embedding_layer_scale_grad_by_freq_matches_torch():
     ours(mg.tensor(indices)).sum().backward()
     theirs(torch.tensor(indices)).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.EmbeddingBag(6, 3, mode="sum", padding_idx=1),
+    lambda lib: lib.nn.Bilinear(3, 2, 4),
+    lambda lib: lib.nn.PReLU(5, 0.1),
+    lambda lib: lib.nn.MultiMarginLoss(weight=lib.ones(4)),
+])
+def test_state_dicts_round_trip_through_safetensors(make, tmp_path):
+    torch = pytest.importorskip("torch")
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    ours, theirs = make(mg), make(torch)
+    mg.save(ours.state_dict(), tmp_path / "ours.safetensors")
+    theirs.load_state_dict(safetensors_torch.load_file(str(tmp_path / "ours.safetensors")))
+    for key, value in ours.state_dict().items():
+        np.testing.assert_array_equal(theirs.state_dict()[key].detach().numpy(),
+                                      value.detach().numpy(), err_msg=key)
+    with torch.no_grad():
+        for value in theirs.state_dict().values():
+            value.add_(0.5)
+    safetensors_torch.save_file({k: v.contiguous() for k, v in theirs.state_dict().items()},
+                                str(tmp_path / "theirs.safetensors"))
+    ours.load_state_dict(mg.load(tmp_path / "theirs.safetensors"))
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key].detach().numpy(),
+                                      value.detach().numpy(), err_msg=key)
