@@ -25,9 +25,11 @@ from . import (
     namespace,
     pool,
     reduce,
+    tensor_api,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
+            tensor_api)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
