@@ -18,6 +18,7 @@ from . import (
     cast,
     conv,
     elementwise,
+    indexing,
     inplace,
     loss,
     matmul,
@@ -25,11 +26,12 @@ from . import (
     namespace,
     pool,
     reduce,
+    shaping,
     tensor_api,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            tensor_api)
+            tensor_api, indexing, shaping)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
