@@ -57,6 +57,7 @@ from . import (
                        cuda,
                        data,
                        func,
+                       linalg,
                        models,
                        nn,
                        optim,
@@ -101,7 +102,8 @@ __all__ = [
 # factories, dtypes and devices with PyTorch's names (issue 13)
 __all__ += [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
-    "IntTensor", "LongTensor", "ShortTensor", "cuda", "device", "half", "int", "rand_like",
+    "IntTensor", "LongTensor", "ShortTensor", "cuda", "device", "half", "int", "linalg",
+    "rand_like",
     "randint_like", "randn_like", "short",
 ]
 __all__ += sorted(set(_ops.TOPLEVEL) - set(__all__))  # noqa: PLE0605 - op names

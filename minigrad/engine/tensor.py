@@ -46,7 +46,8 @@ class Tensor:
         elif isinstance(data, (np.ndarray, np.generic)):
             dtypes.check_supported(data.dtype)  # object arrays cast to any dtype: refuse first
         target = dtypes.infer_dtype(data) if dtype is None else dtypes.to_dtype(dtype)
-        array = np.array(data, dtype=target)  # always a copy: a tensor owns its data
+        # always a C-contiguous copy (as torch.tensor): a tensor owns its data
+        array = np.array(data, dtype=target, order="C")
         self._init(array, requires_grad=False)
         if requires_grad:
             self.requires_grad_(True)

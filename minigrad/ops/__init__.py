@@ -17,13 +17,16 @@ from . import (
     activation,
     cast,
     conv,
+    decomposition,
     elementwise,
     indexing,
     inplace,
+    linalg,
     loss,
     matmul,
     movement,
     namespace,
+    norms,
     pool,
     reduce,
     shaping,
@@ -31,7 +34,7 @@ from . import (
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            tensor_api, indexing, shaping)
+            tensor_api, indexing, shaping, linalg, decomposition, norms)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
