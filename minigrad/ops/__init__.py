@@ -29,12 +29,14 @@ from . import (
     norms,
     pool,
     reduce,
+    scan,
     shaping,
+    sort,
     tensor_api,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            tensor_api, indexing, shaping, linalg, decomposition, norms)
+            tensor_api, indexing, shaping, linalg, decomposition, norms, scan, sort)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
