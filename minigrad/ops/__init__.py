@@ -23,11 +23,14 @@ from . import (
     conv1d,
     conv3d,
     ctc,
+    decomposition,
     distance,
     elementwise,
     embedding,
     fold,
+    indexing,
     inplace,
+    linalg,
     logical,
     loss,
     loss_extra,
@@ -35,19 +38,25 @@ from . import (
     movement,
     namespace,
     normalization,
+    norms,
     pool,
     pool1d3d,
     reduce,
     resample,
     rounding,
     sampling,
+    scan,
+    shaping,
+    sort,
     special,
+    tensor_api,
     trigonometric,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
             rounding, trigonometric, special, logical, binary_math, aliases, normalization,
-            resample, sampling, conv1d, conv3d, pool1d3d, fold)
+            resample, sampling, conv1d, conv3d, pool1d3d, fold, tensor_api, indexing, shaping,
+            linalg, decomposition, norms, scan, sort)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
