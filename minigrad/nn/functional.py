@@ -37,6 +37,9 @@ from ..ops.matmul import (
 from ..ops.movement import (
     pad,
 )
+from ..ops.normalization import (
+    layer_norm,
+)
 from ..ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -47,6 +50,6 @@ from ..ops.pool import (
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
-    "dropout", "dropout2d", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "dropout", "dropout2d", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
     "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
 ]
