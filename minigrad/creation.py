@@ -70,6 +70,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (its dtype kept)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    dtypes.check_supported(array.dtype, "from_numpy")
     return Tensor._from_op(array)
 
 
@@ -112,6 +113,10 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     return _wrap(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
@@ -137,6 +142,9 @@ def randint(low: int, high: int | None = None, size: tuple = (), dtype: Any = No
     """Integers in [low, high), int64 unless told."""
     if high is None:
         low, high = 0, low
+    if not low < high:
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
     rng = generator or default_generator()
     target = dtypes.int64 if dtype is None else dtypes.to_dtype(dtype)
     return Tensor._from_op(rng.integers(low, high, size=_shape((size,))).astype(target))

@@ -15,13 +15,16 @@ File layout:
 A dict of tensors with str keys (a plain state_dict) is written with no metadata at all, as
 `safetensors.torch.save_file` would, and loads back as a flat dict sorted by name.
 
-`load` returns minigrad Tensors with the saved dtypes and shapes (NumPy arrays come back as
+`load` returns minigrad Tensors with the saved dtypes and shapes (float16 and bfloat16, common
+in downloaded weights, arrive as float32 unless `half_dtype` says otherwise) (NumPy arrays come back as
 Tensors too, NumPy scalars as Python numbers), none requiring grad. Files written by other
 safetensors writers load as a flat dict of Tensors.
 
 Writes are atomic: the bytes go to a temporary file in the same directory, which is flushed,
 fsynced and then renamed over `path`; if anything fails midway the previous file is intact
-and the temporary file is removed.
+and the temporary file is removed (one left by a killed process goes at the next save). A
+symlink stays a link (its target is written), a device or FIFO is written through, a
+directory is refused (see `minigrad._files`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import safetensors.numpy
 
 from ._files import write_atomically
 from .engine import Tensor
+from .engine.dtypes import float32, to_dtype
 
 __all__ = ["load", "save"]
 
@@ -72,20 +76,31 @@ def save(obj: Mapping, path: PathLike) -> None:
     write_atomically(path, payload)
 
 
-def load(path: PathLike) -> dict:
+def load(path: PathLike, half_dtype: Any = float32) -> dict:
     """Read a checkpoint written by `save` (or any safetensors file) back into its structure.
 
-    Raises FileNotFoundError for a missing file and ValueError
-    "<path> is not a valid safetensors checkpoint: ..." for an empty, truncated or corrupt one.
+    float16 and bfloat16 tensors (common in downloaded weights) arrive as `half_dtype`,
+    float32 by default; `half_dtype=None` keeps float16 as float16 (bfloat16, which NumPy
+    lacks, still arrives as float32). Raises FileNotFoundError for a missing file and
+    ValueError "<path> is not a valid safetensors checkpoint: ..." for an empty, truncated or
+    corrupt one, or one holding a dtype minigrad cannot represent (such as float8).
     """
     path = Path(path)
+    target = None if half_dtype is None else to_dtype(half_dtype)
+    if target is not None and target.kind != "f":
+        raise TypeError(f"load: half_dtype must be a float dtype or None, got {target}")
     payload = path.read_bytes()
-    metadata = _read_metadata(payload, path)
+    header = _read_header(payload, path)
+    metadata = header.get("__metadata__") or {}
+    payload, bfloat16_names = _bfloat16_as_uint16(payload, header, path)
     try:
         arrays = safetensors.numpy.load(payload)
     except (safetensors.SafetensorError, ValueError, TypeError) as error:
         raise _invalid(path, str(error)) from None
-    tensors = {name: Tensor._from_op(_writable(array)) for name, array in arrays.items()}
+    for name in bfloat16_names:
+        arrays[name] = _bfloat16_to_float32(arrays[name]).astype(target or float32, copy=False)
+    tensors = {name: Tensor._from_op(_widened(_writable(array), target))
+               for name, array in arrays.items()}
     if METADATA_KEY not in metadata:
         return {name: tensors[name] for name in sorted(tensors)}
     try:
@@ -182,8 +197,8 @@ def _where(keys: tuple) -> str:
 
 # ---- file handling ----------------------------------------------------------------------------
 
-def _read_metadata(payload: bytes, path: Path) -> dict[str, str]:
-    """The header's `__metadata__`, after checking the header is well-formed JSON."""
+def _read_header(payload: bytes, path: Path) -> dict:
+    """The header (tensor entries and `__metadata__`), after checking it is well-formed."""
     if len(payload) < 8:
         raise _invalid(path, f"{len(payload)} bytes is too short for the 8-byte header size")
     (header_size,) = struct.unpack("<Q", payload[:8])
@@ -208,7 +223,44 @@ def _read_metadata(payload: bytes, path: Path) -> dict[str, str]:
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict):
         raise _invalid(path, "corrupt header (__metadata__ is not an object)")
-    return metadata
+    for name, entry in header.items():
+        dtype = entry.get("dtype") if isinstance(entry, dict) else None
+        if name != "__metadata__" and dtype not in _READABLE_DTYPES:
+            raise _invalid(path, f"tensor {name!r} has dtype {dtype!r}, which minigrad cannot "
+                                 f"represent (readable: {', '.join(sorted(_READABLE_DTYPES))})")
+    return header
+
+
+# safetensors dtype names NumPy can hold, plus BF16 (widened to float32 on load)
+_READABLE_DTYPES = {"BOOL", "U8", "I8", "I16", "I32", "I64", "U16", "U32", "U64", "F16", "F32",
+                    "F64", "BF16"}
+
+
+def _bfloat16_as_uint16(payload: bytes, header: dict, path: Path) -> tuple[bytes, list[str]]:
+    """The payload with BF16 tensors relabelled U16 (same bytes), so the safetensors reader
+    accepts it, and the relabelled names. NumPy has no bfloat16."""
+    names = [name for name, entry in header.items()
+             if name != "__metadata__" and entry.get("dtype") == "BF16"]
+    if not names:
+        return payload, []
+    (header_size,) = struct.unpack("<Q", payload[:8])
+    relabelled = {name: (dict(entry, dtype="U16") if name in names else entry)
+                  for name, entry in header.items()}
+    text = json.dumps(relabelled, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # keep the data 8-byte aligned, as writers do
+    return struct.pack("<Q", len(text)) + text + payload[8 + header_size:], names
+
+
+def _bfloat16_to_float32(bits: np.ndarray) -> np.ndarray:
+    """bfloat16 values (as their uint16 bit patterns) as float32: the high half of a float32."""
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def _widened(array: np.ndarray, half_dtype: np.dtype | None) -> np.ndarray:
+    """A float16 array as `half_dtype` (unchanged when None)."""
+    if half_dtype is not None and array.dtype == np.float16:
+        return array.astype(half_dtype)
+    return array
 
 
 def _invalid(path: Path, reason: str) -> ValueError:

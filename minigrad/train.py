@@ -1,11 +1,16 @@
-"""Train a built-in model from the command line.
+r"""Train a built-in model from the command line.
 
-    python -m minigrad.train --dataset digits --model lenet5 --epochs 5 \
-        --save runs/lenet5.safetensors --plot runs/curves.png
+examples:
+  python -m minigrad.train --dataset digits --model lenet5 --epochs 5 \
+      --save runs/lenet5.safetensors --plot runs/curves.png
+  python -m minigrad.train --dataset digits --model lenet5 --epochs 8 \
+      --resume runs/lenet5.safetensors --save runs/lenet5.safetensors
 
 A tqdm bar per epoch shows loss and accuracy; each epoch ends with a summary line holding
-the test accuracy and the time taken. `--resume PATH` continues from a checkpoint (model,
-optimizer, scheduler, epoch and RNG state), so 1 + 1 epochs give the weights 2 epochs give.
+the test accuracy and the time taken. --epochs is the total number of epochs: --resume PATH
+continues from a checkpoint (model, optimizer, epoch and RNG state) up to that total, so
+1 + 1 epochs give the weights 2 epochs give; when PATH does not exist yet the run starts
+fresh and says so. Every argument is checked before training starts.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from . import cli_checks as checks
 from . import data, models, optim
 from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import manual_seed
+from .serialization import load
 from .trainer import History, evaluate, train_epoch
 
-__all__ = ["build_parser", "load_arrays", "main"]
+__all__ = ["build_parser", "load_arrays", "main", "options_markdown"]
 
 MODELS = {"lenet5": models.LeNet5, "simplecnn": models.SimpleCNN}
 DATASETS = ("digits", "fashion-mnist", "mnist")
@@ -47,52 +54,101 @@ def load_arrays(name: str, root: str | None = None) -> tuple[np.ndarray, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m minigrad.train", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m minigrad.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=DATASETS, default="digits")
-    parser.add_argument("--data-root", default=None, help="folder of the IDX files")
+    parser.add_argument("--data-root", default=None, metavar="DIR",
+                        help="folder of the IDX files (fashion-mnist, mnist)")
     parser.add_argument("--model", choices=sorted(MODELS), default="lenet5")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=None,
+    parser.add_argument("--epochs", type=checks.positive_int, default=5, metavar="N",
+                        help="total number of epochs, counting those of a resumed checkpoint "
+                             "(default 5)")
+    parser.add_argument("--batch-size", type=checks.positive_int, default=64, metavar="N",
+                        help="training batch size (default 64)")
+    parser.add_argument("--lr", type=checks.positive_finite_float, default=None,
                         help="learning rate (default 1e-3 for adam, 0.05 for sgd)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
-    parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-limit", type=int, default=None,
+    parser.add_argument("--momentum", type=checks.unit_interval_float, default=None,
+                        help="SGD momentum in [0, 1) (default 0.9; sgd only)")
+    parser.add_argument("--seed", type=checks.seed, default=0,
+                        help="seed for initialisation and data order (default 0)")
+    parser.add_argument("--train-limit", type=checks.positive_int, default=None, metavar="N",
                         help="use only the first N training images (quick runs)")
     parser.add_argument("--no-normalize", action="store_true",
                         help="feed raw [0, 1] pixels instead of standardising them")
-    parser.add_argument("--save", default=None, help="checkpoint path (.safetensors)")
-    parser.add_argument("--resume", default=None, help="checkpoint to continue from")
-    parser.add_argument("--plot", default=None, help="PNG of the loss/accuracy curves")
-    parser.add_argument("--graph", default=None,
+    parser.add_argument("--save", default=None, metavar="PATH",
+                        help="checkpoint written after every epoch (.safetensors)")
+    parser.add_argument("--resume", default=None, metavar="PATH",
+                        help="continue from this checkpoint if it exists, else start fresh")
+    parser.add_argument("--plot", default=None, metavar="PATH",
+                        help="loss/accuracy curves (.png, .pdf, .svg)")
+    parser.add_argument("--graph", default=None, metavar="PATH",
                         help="picture of the trained model's compute graph (.svg/.png/.pdf)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads for NumPy (default 1: on small 2-core machines two "
-                             "threads on these small GEMMs are mostly contention, up to 6x "
-                             "slower per epoch; see benchmarks/RESULTS.md)")
+    parser.add_argument("--threads", type=checks.positive_int, default=1, metavar="N",
+                        help="BLAS threads for NumPy (default 1: more threads on these "
+                             "small GEMMs are mostly contention; see benchmarks/RESULTS.md)")
     parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
     return parser
+
+
+def options_markdown(parser: argparse.ArgumentParser | None = None) -> str:
+    """The option list the README shows, one `- `--option VALUE`: help` line per option,
+    generated from the parser (tests/test_train_cli.py keeps the README equal to it)."""
+    parser = parser or build_parser()
+    lines = []
+    for action in parser._actions:
+        if not action.option_strings or isinstance(action, argparse._HelpAction):
+            continue
+        flag = action.option_strings[-1]
+        if action.choices:
+            flag += " {" + ",".join(action.choices) + "}"
+        elif action.nargs != 0:
+            flag += " " + (action.metavar or action.dest.upper())
+        text = action.help or ""
+        if action.choices and action.default is not None:
+            text = f"default {action.default}"
+        lines.append(f"- `{flag}`" + (f": {text}" if text else ""))
+    return "\n".join(lines)
 
 
 def _make_optimizer(args: argparse.Namespace, parameters: Any) -> optim.Optimizer:
     if args.optimizer == "adam":
         return optim.Adam(parameters, lr=args.lr or 1e-3)
-    return optim.SGD(parameters, lr=args.lr or 0.05, momentum=args.momentum)
+    momentum = 0.9 if args.momentum is None else args.momentum
+    return optim.SGD(parameters, lr=args.lr or 0.05, momentum=momentum)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run the CLI; returns the final numbers (used by tests and `make demo`)."""
+    """Run the CLI; returns the final numbers (used by tests and `make demo`).
+
+    A user's mistake ends as an argparse usage error (exit status 2) before training starts.
+    """
     from threadpoolctl import threadpool_limits
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.momentum is not None and args.optimizer != "sgd":
+        parser.error(f"--momentum applies to --optimizer sgd only (this run uses "
+                     f"{args.optimizer})")
+    checks.check_paths(parser, args)
+    run: dict[str, Any] = {"saved": False}
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        return _run(args)
+        try:
+            run = _prepare(parser, args)
+            return _train(args, run)
+        except KeyboardInterrupt:
+            saved = f"; last checkpoint {args.save}" if run["saved"] else ""
+            print(f"\ninterrupted{saved}", file=sys.stderr)
+            raise SystemExit(130) from None
 
 
-def _run(args: argparse.Namespace) -> dict[str, Any]:
+def _prepare(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """Data, model, optimizer and resumed state, or a usage error: nothing trains yet."""
     manual_seed(args.seed)
-    train_x, train_y, test_x, test_y = load_arrays(args.dataset, args.data_root)
+    try:
+        train_x, train_y, test_x, test_y = load_arrays(args.dataset, args.data_root)
+    except (OSError, ValueError) as error:
+        parser.error(f"--dataset {args.dataset}: {error}")
     if args.train_limit:
         train_x, train_y = train_x[:args.train_limit], train_y[:args.train_limit]
     if not args.no_normalize:
@@ -104,16 +160,40 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                                input_size=train_x.shape[-1])
     optimizer = _make_optimizer(args, model.parameters())
     history, start_epoch = History(), 0
-    if args.resume:
-        state = load_checkpoint(args.resume, model, optimizer)
-        start_epoch = int(state["epoch"])
+    if args.resume and Path(args.resume).exists():
+        try:
+            state = load(args.resume)
+        except (OSError, ValueError) as error:
+            parser.error(f"--resume {args.resume}: {error}")
+        checks.check_resume_fits(parser, args, state, model, optimizer)
+        try:
+            load_checkpoint(args.resume, model, optimizer)
+        except (RuntimeError, ValueError, TypeError, KeyError) as error:
+            parser.error(f"--resume {args.resume}: {str(error).splitlines()[0]}")
+        start_epoch = int(state.get("epoch", 0))
         history = History.from_dict(state.get("extra", {}).get("history", {}))
+        print(f"resuming from {args.resume} after epoch {start_epoch}")
+    elif args.resume:
+        print(f"no checkpoint at {args.resume} yet: starting fresh")
+    return {"data": (train_x, train_y, test_x, test_y), "model": model,
+            "optimizer": optimizer, "history": history, "start_epoch": start_epoch,
+            "saved": False}
+
+
+def _train(args: argparse.Namespace, run: dict[str, Any]) -> dict[str, Any]:
+    train_x, train_y, test_x, test_y = run["data"]
+    model, optimizer, history = run["model"], run["optimizer"], run["history"]
+    start_epoch = run["start_epoch"]
     train_loader = data.DataLoader(data.TensorDataset(train_x, train_y),
                                    batch_size=args.batch_size, shuffle=True)
     test_loader = data.DataLoader(data.TensorDataset(test_x, test_y), batch_size=512)
     print(f"{args.model} on {args.dataset}: {len(train_y)} training and {len(test_y)} test "
           f"images, {sum(p.numel() for p in model.parameters()):,} parameters, "
           f"{args.optimizer} lr {optimizer.param_groups[0]['lr']}")
+    if start_epoch >= args.epochs:
+        print(f"nothing to train: {args.resume} already holds {start_epoch} epochs and "
+              f"--epochs {args.epochs} is the total; pass --epochs {start_epoch + 1} or more "
+              f"to train further")
     for epoch in range(start_epoch, args.epochs):
         started = time.perf_counter()
         train_loss, train_accuracy = train_epoch(
@@ -129,11 +209,16 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
               f"{train_accuracy:.4f} | test loss {test_loss:.4f} acc {test_accuracy:.4f} | "
               f"{seconds:.1f} s", flush=True)
         if args.save:
+            Path(args.save).parent.mkdir(parents=True, exist_ok=True)
             save_checkpoint(args.save, model, optimizer, epoch=epoch + 1,
-                            extra={"history": history.as_dict()})
-    if history.test_accuracy:
+                            extra={"history": history.as_dict(),
+                                   "run": {"model": args.model, "optimizer": args.optimizer,
+                                           "dataset": args.dataset}})
+            run["saved"] = True
+    trained = args.epochs > start_epoch
+    if trained:
         print(f"test accuracy: {history.test_accuracy[-1]:.4f}")
-    if args.save:
+    if run["saved"]:
         print(f"checkpoint: {args.save}")
     if args.plot:
         from .plots import plot_history
@@ -143,7 +228,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     if args.graph:
         _draw_graph(model, test_x[:8], test_y[:8], args.graph)
     return {"history": history, "model": model, "optimizer": optimizer,
-            "test_accuracy": history.test_accuracy[-1] if history.test_accuracy else None}
+            "test_accuracy": history.test_accuracy[-1] if trained else None,
+            "epochs_trained": max(args.epochs - start_epoch, 0)}
 
 
 def _draw_graph(model: Any, images: np.ndarray, labels: np.ndarray, path: str) -> None:

@@ -20,7 +20,7 @@ from . import grad_mode, hooks, namespace
 from .function import Function, refresh_view
 from .tensor import Tensor
 
-__all__ = ["run_backward"]
+__all__ = ["check_hook_result", "run_backward"]
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -133,7 +133,10 @@ def _seed_gradient(root: Tensor, gradient: Any, index: int, graph: bool) -> Any:
                                f"(output has shape {root.shape}); pass gradient=")
         ones = np.ones(root.shape, dtype=root.dtype)
         return Tensor._from_op(ones) if graph else ones
-    data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if not isinstance(gradient, Tensor):
+        raise TypeError(f"backward: gradient can be either a Tensor or None, but got "
+                        f"{type(gradient).__name__}")
+    data = gradient.data
     if data.shape != root.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of "
                            f"{data.shape} and output[{index}] has a shape of {root.shape}.")
@@ -303,11 +306,25 @@ def _run_hooks(hook_list: list, grad: Any, graph: bool) -> Any:
     for hook in list(hook_list):
         replaced = hook(grad if graph else Tensor._from_op(grad))
         if replaced is not None:
-            if graph:
-                grad = _as_graph_tensor(replaced)
-            else:
-                grad = np.asarray(getattr(replaced, "data", replaced))
+            checked = check_hook_result(hook, replaced, grad)
+            grad = checked if graph else checked.data
     return grad
+
+
+def check_hook_result(hook: object, replaced: object, grad: Any) -> Tensor:
+    """A hook's replacement gradient, which must be a Tensor of the gradient's shape and
+    dtype: PyTorch's errors, never a silent broadcast or cast into `.grad`."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(replaced, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}' "
+                        f"(hook '{name}' must return a Tensor or None)")
+    if replaced.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {grad.shape} "
+                           f"got {replaced.shape})")
+    if replaced.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} "
+                           f"got {replaced.dtype})")
+    return replaced
 
 
 def _accumulate_leaves(leaf_grads: Any, graph: bool) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "bool_",
+    "check_supported",
     "default_float",
     "float16",
     "float32",
@@ -64,6 +65,23 @@ def to_dtype(dtype: Any) -> np.dtype:
     if result.kind not in "biuf":
         raise TypeError(f"dtype: {result} is not supported (use bool, integer or float dtypes)")
     return result
+
+
+SUPPORTED_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+
+
+def check_supported(dtype: Any, where: str = "tensor") -> None:
+    """TypeError (as PyTorch's) for array dtypes a tensor cannot hold: strings, bytes,
+    objects, datetimes, timedeltas, complex numbers, structured records."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in SUPPORTED_KINDS:
+        what = _KIND_NAMES.get(dtype.kind, "unsupported")
+        raise TypeError(f"{where}: can't convert np.ndarray of dtype {dtype} ({what}); the only "
+                        f"supported types are bool, integers and float16, float32, float64")
+
+
+_KIND_NAMES = {"U": "strings", "S": "bytes", "O": "Python objects", "M": "datetimes",
+               "m": "timedeltas", "c": "complex numbers", "V": "raw or structured records"}
 
 
 def _category(dtype: np.dtype) -> int:
@@ -126,9 +144,8 @@ def result_type(*operands: Any) -> np.dtype:
 def infer_dtype(data: Any) -> np.dtype:
     """Dtype for `mg.tensor(data)`: NumPy arrays keep theirs; Python floats give float32,
     Python ints int64, bools bool."""
-    if isinstance(data, np.ndarray):
-        return data.dtype
-    if isinstance(data, np.generic):
+    if isinstance(data, (np.ndarray, np.generic)):
+        check_supported(data.dtype)
         return data.dtype
     array = np.asarray(data)
     if array.dtype.kind == "f":

@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes
 from .function import Function
 
-__all__ = ["Tensor", "normalize_dim"]
+__all__ = ["Tensor", "checked_data", "normalize_dim"]
 
 
 class Tensor:
@@ -26,6 +26,8 @@ class Tensor:
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data.data
+        elif isinstance(data, (np.ndarray, np.generic)):
+            dtypes.check_supported(data.dtype)  # object arrays cast to any dtype: refuse first
         target = dtypes.infer_dtype(data) if dtype is None else dtypes.to_dtype(dtype)
         array = np.array(data, dtype=target)  # always a copy: a tensor owns its data
         self._init(array, requires_grad=False)
@@ -33,7 +35,7 @@ class Tensor:
             self.requires_grad_(True)
 
     def _init(self, array: np.ndarray, requires_grad: bool) -> None:
-        self.data: np.ndarray = array
+        self._data: np.ndarray = array
         self.requires_grad: bool = requires_grad
         self.grad: Tensor | None = None
         self.grad_fn: Function | None = None
@@ -51,6 +53,15 @@ class Tensor:
         return tensor
 
     # ---- attributes -------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The NumPy array holding the values (minigrad's `.data` is the array itself)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = checked_data(self, value)
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
@@ -257,6 +268,23 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hook_list:
             self._hook_list.remove(self._hook)
+
+
+def checked_data(tensor: Tensor, value: Any) -> np.ndarray:
+    """The array to store for `tensor.data = value`: a Tensor's array (shared, as in PyTorch)
+    or an ndarray; TypeError for anything else or an unsupported dtype, and PyTorch's
+    RuntimeError for a non-float array under a tensor that requires grad."""
+    array = value._data if isinstance(value, Tensor) else value
+    if isinstance(array, np.generic):
+        array = np.asarray(array)  # a NumPy reduction's 0-d result
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"data: Variable data has to be a tensor (or a NumPy array), but got "
+                        f"{type(value).__name__}")
+    dtypes.check_supported(array.dtype, "data")
+    if tensor.requires_grad and not dtypes.is_floating(array.dtype):
+        raise RuntimeError(f"data: data set to a tensor that requires gradients must be "
+                           f"floating point (got dtype {array.dtype})")
+    return array
 
 
 def normalize_dim(dim: int, ndim: int, where: str) -> int:

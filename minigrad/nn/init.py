@@ -101,6 +101,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: np.random.Generator | None = None) -> Tensor:
     """Fill with samples from U(a, b)."""
     tensor = _checked(tensor, "uniform_")
+    if a > b:
+        raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found "
+                           f"from={a} > to={b}")
     values = _rng(generator).random(tensor.shape, dtype=_draw_dtype(tensor))
     values *= b - a
     values += a
@@ -111,6 +114,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> Tensor:
     """Fill with samples from N(mean, std^2)."""
     tensor = _checked(tensor, "normal_")
+    if std < 0:
+        raise RuntimeError(f"normal_: normal expects std >= 0.0, but found std {std}")
     values = _rng(generator).standard_normal(tensor.shape, dtype=_draw_dtype(tensor))
     values *= std
     values += mean
@@ -121,6 +126,13 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   b: float = 2.0, generator: np.random.Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2) samples redrawn until they fall in [a, b]."""
     tensor = _checked(tensor, "trunc_normal_")
+    # checked here, not only as PyTorch does: the redraw loop below would never end
+    if not a < b:
+        raise RuntimeError(f"trunc_normal_: expects a < b for the range [a, b], but found "
+                           f"a={a}, b={b}")
+    if std < 0 or (std == 0 and not a <= mean <= b):
+        raise RuntimeError(f"trunc_normal_: expects std > 0 (or std == 0 with mean in [a, b]), "
+                           f"but found std={std}, mean={mean}, [a, b]=[{a}, {b}]")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..engine import Tensor, current_module, dtypes, module_scope, no_grad
+from .backward_hooks import call_with_backward_hooks
 from .parameter import Parameter
 
 __all__ = ["IncompatibleKeys", "Module"]
@@ -54,6 +55,16 @@ class RemovableHandle:
         self._hooks.pop(self.id, None)
 
 
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class Module:
     """Base class for layers and models: subclasses set attributes in `__init__` and
     write `forward`."""
@@ -69,6 +80,8 @@ class Module:
         set_internal("_modules", OrderedDict())
         set_internal("_forward_pre_hooks", OrderedDict())
         set_internal("_forward_hooks", OrderedDict())
+        set_internal("_backward_pre_hooks", OrderedDict())
+        set_internal("_backward_hooks", OrderedDict())
 
     # ---- calling ----------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -95,7 +108,10 @@ class Module:
             replaced = hook(self, args)
             if replaced is not None:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
-        output = self.forward(*args, **kwargs)
+        if self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"):
+            output = call_with_backward_hooks(self, self.forward, args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             replaced = hook(self, args, output)
             if replaced is not None:
@@ -113,6 +129,18 @@ class Module:
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Call `hook(module, grad_output)` when the output's gradient is computed; a returned
+        tuple replaces grad_output (same size and dtype). See `nn.backward_hooks`."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable,
+                                    prepend: bool = False) -> RemovableHandle:
+        """Call `hook(module, grad_input, grad_output)` when the input's gradient is computed;
+        a returned tuple replaces grad_input (same size and dtype). See `nn.backward_hooks`."""
+        return _add_hook(self._backward_hooks, hook, prepend)
 
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:

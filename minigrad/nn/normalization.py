@@ -86,6 +86,17 @@ class _BatchNorm(Module):
         if self.training and input.data.size // input.shape[1] == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+        if input.dtype.kind != "f":
+            raise NotImplementedError(f"batch_norm: not implemented for dtype {input.dtype} "
+                                      f"(expected a floating point input)")
+        reference = self.weight if self.weight is not None else self.running_mean
+        if reference is not None and reference.dtype != input.dtype:
+            raise RuntimeError(f"batch_norm: mixed dtype: input {input.dtype}, parameters and "
+                               f"buffers {reference.dtype}; all inputs must share the same "
+                               f"dtype (cast the input, or the layer with .to())")
+        if self.training and not self.eps > 0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got "
+                             f"{self.eps}")
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)

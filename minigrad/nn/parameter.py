@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Tensor, dtypes
+from ..engine.tensor import checked_data
 
 __all__ = ["Parameter"]
 
@@ -33,6 +34,24 @@ class Parameter(Tensor):
         self._version = version
         if requires_grad:
             self.requires_grad_(True)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The NumPy array holding the values."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """`p.data = tensor_or_array`: shares a Tensor's array, as in PyTorch, and stays a
+        Parameter. Unlike PyTorch, a new shape is refused: the module's forward, its
+        optimizer's state and its state_dict all rely on a parameter keeping its shape."""
+        array = checked_data(self, value)
+        if array.shape != self._data.shape:
+            raise RuntimeError(f"data: cannot set the data of a Parameter of shape "
+                               f"{self._data.shape} to a tensor of shape {array.shape}; a "
+                               f"Parameter keeps its shape (assign a new nn.Parameter to the "
+                               f"module attribute instead)")
+        self._data = array
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

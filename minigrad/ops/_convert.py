@@ -18,7 +18,7 @@ def as_operand(value: Any, dtype: np.dtype) -> Tensor:
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
         return Tensor._from_op(np.asarray(value, dtype=dtype))
     if isinstance(value, np.ndarray):
-        return Tensor._from_op(value)
+        return _from_array(value)
     raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
 
 
@@ -31,7 +31,13 @@ def promote(*values: Any) -> list[Tensor]:
         if type(first) is Tensor and type(second) is Tensor and first.data.dtype == \
                 second.data.dtype:
             return [first, second]
-    operands = [Tensor._from_op(value) if isinstance(value, np.ndarray) else value
+    operands = [_from_array(value) if isinstance(value, np.ndarray) else value
                 for value in values]
     target = dtypes.result_type(*operands)
     return [cast(as_operand(value, target), target) for value in operands]
+
+
+def _from_array(array: np.ndarray) -> Tensor:
+    """A NumPy operand as a tensor, refusing dtypes a tensor cannot hold (str, object...)."""
+    dtypes.check_supported(array.dtype, "operand")
+    return Tensor._from_op(array)

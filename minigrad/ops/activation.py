@@ -146,6 +146,10 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """
     _check_tensor("leaky_relu", "input", input)
     _check_floating("leaky_relu", input)
+    if not isinstance(negative_slope, (int, float, np.number)) or isinstance(negative_slope,
+                                                                            bool):
+        raise TypeError(f"leaky_relu(): argument 'negative_slope' must be Number, not "
+                        f"{type(negative_slope).__name__}")
     return LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 

@@ -296,13 +296,11 @@ class CrossEntropy(Function):
         # d loss_n / d x_n = row_scale * p - target_scale * onehot(t) - (e / C) * w * kept,
         # each scale already multiplied by the gradient reaching loss_n
         target_scale = (1 - smoothing) * self.target_weight * per_target  # (N, d1, ...)
-        row_scale = target_scale
+        row_scale, smoothing_term = target_scale, None
         if smoothing > 0:
             weight_total = num_classes if self.weight is None else float(self.weight.sum())
             smooth_scale = (smoothing / num_classes) * self.kept * per_target
             row_scale = target_scale + weight_total * smooth_scale
-        smoothing_term = None
-        if smoothing > 0:
             class_weight = 1 if self.weight is None else _class_view(self.weight,
                                                                       len(layout_shape))
             smoothing_term = class_weight * xp.expand_dims(smooth_scale, 1)
@@ -610,9 +608,25 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if weight is not None:
         weight = cast(weight, input.dtype)
     data = input.data
-    if ((data < 0) | (data > 1)).any() or np.isnan(data).any():
+    if not _all_in_unit_interval(data):
         raise RuntimeError(f"{where}: all elements of input should be between 0 and 1")
+    if not _all_in_unit_interval(target.data):
+        raise RuntimeError(f"{where}: all elements of target should be between 0 and 1 "
+                           f"(found {_outside_unit_interval(target.data)})")
     return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+
+
+def _all_in_unit_interval(data: np.ndarray) -> bool:
+    """True when every element lies in [0, 1] (NaN does not)."""
+    return bool(((data >= 0) & (data <= 1)).all())
+
+
+def _outside_unit_interval(data: np.ndarray) -> str:
+    """A short description of the first element outside [0, 1], for error messages."""
+    flat = data.reshape(-1)
+    position = int(np.flatnonzero(~((flat >= 0) & (flat <= 1)))[0])
+    index = np.unravel_index(position, data.shape) if data.ndim else ()
+    return f"{flat[position]} at index {tuple(int(i) for i in index)}"
 
 
 class BinaryCrossEntropyWithLogits(Function):

@@ -160,7 +160,21 @@ def _check_operands(where: str, input: Any, other: Any) -> tuple[Tensor, Tensor]
         if not isinstance(value, (Tensor, np.ndarray)):
             raise TypeError(f"{where}(): argument '{argument}' must be Tensor, not "
                             f"{type(value).__name__}")
-    return promote(input, other)
+    input, other = promote(input) + promote(other)  # NumPy arrays become tensors, as they are
+    _check_same_dtype(where, ("input", input), ("other", other))
+    return input, other
+
+
+def _check_same_dtype(where: str, *named: tuple[str, Tensor | None]) -> None:
+    """PyTorch's RuntimeError when a matrix product mixes dtypes (an int tensor into a float
+    layer, float64 into float32): no silent promotion, the caller casts on purpose."""
+    present = [(name, tensor) for name, tensor in named if tensor is not None]
+    first_name, first = present[0]
+    for name, tensor in present[1:]:
+        if tensor.dtype != first.dtype:
+            raise RuntimeError(f"{where}: expected {first_name} and {name} to have the same "
+                               f"dtype, but got {first_name} {first.dtype} and {name} "
+                               f"{tensor.dtype} (cast one with .to(), .float() or .double())")
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -332,9 +346,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise RuntimeError(f"linear: bias of shape {bias.shape} does not broadcast to the "
                                f"output shape {output_shape} (input {input.shape}, weight "
                                f"{weight.shape})")
-        input, weight, bias = promote(input, weight, bias)
-    else:
-        input, weight = promote(input, weight)
+    _check_same_dtype("linear", ("input", input), ("weight", weight), ("bias", bias))
     return Linear.apply(input, weight, bias)
 
 

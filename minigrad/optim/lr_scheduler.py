@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -27,6 +28,12 @@ __all__ = [
     "ReduceLROnPlateau",
     "StepLR",
 ]
+
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. As in PyTorch 1.1.0 and "
+    "later, call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`. "
+    "Failure to do this will result in skipping the first value of the learning rate "
+    "schedule.")
 
 
 class LRScheduler:
@@ -70,6 +77,8 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and write the new lrs into the optimizer's groups."""
+        if self._step_count == 1 and not self.optimizer._opt_called:
+            warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         self.last_epoch += 1
         try:

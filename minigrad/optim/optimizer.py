@@ -13,6 +13,7 @@ parameter's position across all groups.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import warnings
 from collections import defaultdict
@@ -33,12 +34,31 @@ _UNORDERED_MESSAGE = ("optimizer parameters need to be organized in ordered coll
                       "list instead.")
 
 
+def _marking_step_called(step: Callable) -> Callable:
+    @functools.wraps(step)
+    def marked(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        self._opt_called = True
+        return step(self, *args, **kwargs)
+
+    marked._marks_step_called = True  # type: ignore[attr-defined]
+    return marked
+
+
 class Optimizer:
     """Base class of all optimizers: holds `param_groups`, `state` and `defaults`.
 
     `params` is an iterable of Tensors, or of dicts (parameter groups) with a "params" entry
     and per-group options that override `defaults`.
     """
+
+    _opt_called = False  # set by the first step(); lr schedulers warn when they step first
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass's own `step` also records that a step was taken (see `_opt_called`)."""
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_marks_step_called", False):
+            cls.step = _marking_step_called(step)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self._validate_group(defaults)
@@ -121,6 +141,7 @@ class Optimizer:
         Each step also checks for a tensor that keeps a growing graph alive across steps
         (`total_loss += loss`) and warns once with a GraphLeakWarning (see `graph_leak`).
         """
+        self._opt_called = True
         loss = None
         if closure is not None:
             with enable_grad():

@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import minigrad as mg
+from minigrad import cli_checks as checks
 from minigrad import nn
 
 from .grads import record_grads
@@ -34,19 +36,29 @@ FORMATS = ("svg", "png", "pdf", "gv", "dot")
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}.svg")
+    checks.check_output_path(parser, "--output", str(output_path), FORMATS)
+    if output_path.suffix.lower() not in (".gv", ".dot") and shutil.which("dot") is None:
+        parser.error(f"writing {output_path} needs Graphviz's `dot` program on PATH "
+                     f"(apt-get install graphviz), or write the source with -o NAME.gv")
+    file_format = output_path.suffix.lstrip(".").lower()
     try:
         size = _input_size(args.input_size)
-        if args.collapse is not None and args.collapse < 0:
-            raise ValueError(f"--collapse must be a depth >= 0, got {args.collapse}")
         model = _build_model(args.model, size)
-    except (ValueError, TypeError, ImportError, AttributeError) as error:
-        parser.error(f"{type(error).__name__}: {error}")
-    output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}.svg")
-    file_format = output_path.suffix.lstrip(".").lower()
-    if file_format not in FORMATS:
-        parser.error(f"cannot tell the format of {output_path}: use one of "
-                     f"{', '.join('.' + name for name in FORMATS)}")
+    except Exception as error:  # noqa: BLE001 - the user's module may raise anything
+        parser.error(f"{args.model}: {type(error).__name__}: {error}")
+    try:
+        return _draw(args, model, size, output_path, file_format)
+    except (RuntimeError, ValueError, IndexError, TypeError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        parser.error(f"{args.model} on --input-size {args.input_size} failed: "
+                     f"{type(error).__name__}: {first_line}")
 
+
+def _draw(args: argparse.Namespace, model: Any, size: tuple[int, ...], output_path: Path,
+          file_format: str) -> int:
+    """Run the model once (and backward with --grads), draw it and write the picture."""
+    parser = _parser()
     model.train(args.train)
     mg.manual_seed(args.seed)
     inputs = mg.randn(*size)
@@ -60,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                        collapse_modules=args.collapse, max_depth=args.max_depth,
                        cluster_modules=not args.no_clusters, names=names,
                        rankdir=args.rankdir)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
     if file_format in ("gv", "dot"):
         output_path.write_text(graph.source)
     else:
@@ -101,21 +114,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--grads", action="store_true",
                         help="backward a cross-entropy loss on random labels and colour nodes "
                              "by gradient norm")
-    parser.add_argument("--collapse", nargs="?", type=int, const=1, default=None,
-                        metavar="DEPTH",
+    parser.add_argument("--collapse", nargs="?", type=checks.non_negative_int, const=1,
+                        default=None, metavar="DEPTH",
                         help="draw each module at DEPTH below the model as one node (DEPTH "
                              "defaults to 1: the model's children; 0 expands everything). "
                              "Without the option, graphs of more than "
                              f"{AUTO_COLLAPSE_NODES} nodes are collapsed")
     parser.add_argument("--train", action="store_true",
                         help="run the model in training mode (default: eval mode)")
-    parser.add_argument("--max-depth", type=int, default=None,
+    parser.add_argument("--max-depth", type=checks.positive_int, default=None,
                         help="draw only ops this many ops away from the output")
     parser.add_argument("--no-clusters", action="store_true",
                         help="do not box each module's ops")
     parser.add_argument("--rankdir", default="TB", choices=("TB", "LR", "BT", "RL"),
                         help="layout direction (default TB: top to bottom)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for input, labels and init")
+    parser.add_argument("--seed", type=checks.seed, default=0,
+                        help="seed for input, labels and init")
     return parser
 
 

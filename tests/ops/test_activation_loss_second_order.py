@@ -194,10 +194,12 @@ def second_derivatives(lib, call, arrays_in, differentiable, seed=0):
     inputs = [lib.tensor(array, grad=flag) for array, flag in zip(arrays_in, differentiable)]
     output = call(lib, *inputs)
     dtype = arrays_in[0].dtype
-    weight = lib.tensor(rng.standard_normal(tuple(output.shape)).astype(dtype), grad=True)
+    weight = lib.tensor(np.asarray(rng.standard_normal(tuple(output.shape)), dtype=dtype),
+                        grad=True)
     wrt = [tensor for tensor in inputs if tensor.requires_grad]
     grads = lib.grad([output], wrt, grad_outputs=[weight], create_graph=True, allow_unused=True)
-    vectors = [lib.tensor(rng.standard_normal(tuple(t.shape)).astype(dtype)) for t in wrt]
+    vectors = [lib.tensor(np.asarray(rng.standard_normal(tuple(t.shape)), dtype=dtype))
+               for t in wrt]
     dot = sum((g * v).sum() for g, v in zip(grads, vectors) if g is not None)
     if not getattr(dot, "requires_grad", False):
         return [np.zeros(tuple(t.shape)) for t in wrt + [weight]]
@@ -313,6 +315,114 @@ def test_second_derivative_matches_torch(name, dtype):
         assert a.dtype == dtype or not a.any(), (index, a.dtype)
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance,
                                    err_msg=f"{name}: derivative {index}")
+
+
+def assert_matches_torch(call, arrays_in, tolerance=1e-9):
+    pytest.importorskip("torch")
+    differentiable = [True] * len(arrays_in)
+    ours = second_derivatives(Framework("minigrad"), call, arrays_in, differentiable)
+    theirs = second_derivatives(Framework("torch"), call, arrays_in, differentiable)
+    for index, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance,
+                                   err_msg=f"derivative {index}")
+
+
+def _numpy_problem(problem):
+    """A drawn (logits, target, options) as arrays; weight stays an array or None."""
+    logits, target, options = problem
+    options = dict(options)
+    if "weight" in options:
+        options["weight"] = options["weight"].numpy()
+    return logits.numpy(), target.numpy(), options
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "gelu", "gelu_tanh", "silu", "elu"])
+@FEW
+@given(x=arrays(SMALL, avoid_zero=0.1))
+def test_activation_second_derivative_matches_torch_drawn(name, x):
+    call, _ = CASES[name]
+    assert_matches_torch(call, [x])
+
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@FEW
+@given(data=st.data(), x=arrays(shapes(min_dims=1, max_dims=3, max_side=3)))
+def test_softmax_second_derivative_matches_torch_drawn(function, data, x):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    assert_matches_torch(lambda lib, a: getattr(lib.F, function)(a, dim), [x])
+
+
+@FEW
+@given(problem=class_problems(), smoothing=st.sampled_from([0.0, 0.25, 1.0]))
+def test_cross_entropy_second_derivative_matches_torch_drawn(problem, smoothing):
+    logits, target, options = _numpy_problem(problem)
+
+    def call(lib, x):
+        return lib.F.cross_entropy(x, lib.tensor(target),
+                                   weight=_weighted(lib, x, options.get("weight")),
+                                   ignore_index=options.get("ignore_index", -100),
+                                   reduction=options["reduction"], label_smoothing=smoothing)
+    assert_matches_torch(call, [logits])
+
+
+@FEW
+@given(problem=class_problems(probabilities=True), smoothing=st.sampled_from([0.0, 0.3]))
+def test_cross_entropy_probabilities_second_derivative_matches_torch_drawn(problem, smoothing):
+    logits, target, options = _numpy_problem(problem)
+
+    def call(lib, x, t):
+        return lib.F.cross_entropy(x, t, weight=_weighted(lib, x, options.get("weight")),
+                                   reduction=options["reduction"], label_smoothing=smoothing)
+    assert_matches_torch(call, [logits, target])
+
+
+@FEW
+@given(problem=class_problems())
+def test_nll_loss_second_derivative_matches_torch_drawn(problem):
+    log_probs, target, options = _numpy_problem(problem)
+
+    def call(lib, x):
+        return lib.F.nll_loss(x, lib.tensor(target),
+                              weight=_weighted(lib, x, options.get("weight")),
+                              ignore_index=options.get("ignore_index", -100),
+                              reduction=options["reduction"])
+    assert_matches_torch(call, [log_probs])
+
+
+@pytest.mark.filterwarnings("ignore:mse_loss", "ignore:Using a target size")
+@FEW
+@given(data=st.data(), pair=broadcastable_shapes(count=2, max_dims=3, max_side=3),
+       reduction=st.sampled_from(REDUCTIONS))
+def test_mse_loss_second_derivative_matches_torch_drawn(data, pair, reduction):
+    x, y = (data.draw(arrays(shape)) for shape in pair)
+    assert_matches_torch(lambda lib, a, b: lib.F.mse_loss(a, b, reduction=reduction), [x, y])
+
+
+@FEW
+@given(data=st.data(), shape=SMALL, reduction=st.sampled_from(REDUCTIONS),
+       weighted=st.booleans())
+def test_binary_cross_entropy_second_derivative_matches_torch_drawn(data, shape, reduction,
+                                                                    weighted):
+    p = data.draw(arrays(shape, low=0.05, high=0.95))
+    target = data.draw(arrays(shape, low=0.0, high=1.0))
+    weight = data.draw(arrays(shape[-1:], low=0.1, high=2.0)) if weighted else None
+    assert_matches_torch(lambda lib, a, b: lib.F.binary_cross_entropy(
+        a, b, weight=_weighted(lib, a, weight), reduction=reduction), [p, target],
+        tolerance=1e-8)
+
+
+@FEW
+@given(data=st.data(), shape=SMALL, reduction=st.sampled_from(REDUCTIONS),
+       weighted=st.booleans(), positive_weighted=st.booleans())
+def test_binary_cross_entropy_with_logits_second_derivative_matches_torch_drawn(
+        data, shape, reduction, weighted, positive_weighted):
+    x = data.draw(arrays(shape, low=-4.0, high=4.0))
+    target = data.draw(arrays(shape, low=0.0, high=1.0))
+    weight = data.draw(arrays(shape[-1:], low=0.1, high=2.0)) if weighted else None
+    pos_weight = data.draw(arrays(shape[-1:], low=0.1, high=3.0)) if positive_weighted else None
+    assert_matches_torch(lambda lib, a, b: lib.F.binary_cross_entropy_with_logits(
+        a, b, weight=_weighted(lib, a, weight), pos_weight=_weighted(lib, a, pos_weight),
+        reduction=reduction), [x, target])
 
 
 def test_float32_second_derivative_stays_float32():

@@ -231,9 +231,6 @@ def test_write_region_and_its_gather_scatter_pair_second_derivative():
 
 
 def test_in_place_op_on_a_view_second_derivative():
-    if mg.ops.movement.Index._has_legacy_backward():
-        pytest.skip("needs a twice-differentiable x[key] (movement ops, issue 12)")
-
     def row_scaled(t, v):
         y = t * t
         y[1].mul_(v)  # recorded as a WriteRegion on y's history

@@ -163,15 +163,19 @@ def test_float32_stays_float32_and_grads_too():
         assert tensor.grad.dtype == np.float32
 
 
-def test_mixed_dtypes_promote_and_integers_multiply():
+def test_mixed_dtypes_are_refused_as_in_pytorch_and_integers_multiply():
     a = mg.ones(2, 3)
     b = mg.ones(3, 2, dtype=mg.float64)
-    assert (a @ b).dtype == np.float64
+    with pytest.raises(RuntimeError, match="input float32 and other float64"):
+        a @ b
     ints = mg.tensor([[1, 2], [3, 4]])
     assert (ints @ ints).dtype == np.int64
     assert (ints @ ints).tolist() == [[7, 10], [15, 22]]
-    assert (ints @ mg.ones(2)).dtype == np.float32
-    assert F.linear(mg.ones(2, 3), mg.ones(4, 3, dtype=mg.float64)).dtype == np.float64
+    with pytest.raises(RuntimeError, match="input int64 and other float32"):
+        ints @ mg.ones(2)
+    with pytest.raises(RuntimeError, match="input float32 and weight float64"):
+        F.linear(mg.ones(2, 3), mg.ones(4, 3, dtype=mg.float64))
+    assert (a.double() @ b).dtype == np.float64
 
 
 def test_ndarray_operands_on_either_side():
