@@ -16,6 +16,9 @@ from ..ops.activation import (
     silu,
     softmax,
 )
+from ..ops.attention import (
+    scaled_dot_product_attention,
+)
 from ..ops.conv import (
     conv2d,
     conv_transpose2d,
@@ -49,7 +52,8 @@ from ..ops.pool import (
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
-    "dropout", "dropout2d", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
+    "dropout2d", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "scaled_dot_product_attention", "sigmoid",
+    "silu", "softmax", "tanh",
 ]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
-
-import numbers
 
 from .. import creation
 from ..engine import Tensor, dtypes

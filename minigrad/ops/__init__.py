@@ -15,6 +15,7 @@ from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
     activation,
+    attention,
     cast,
     conv,
     elementwise,
@@ -23,11 +24,14 @@ from . import (
     matmul,
     movement,
     namespace,
+    normalization,
     pool,
+    recurrent,
     reduce,
 )
 
-FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace)
+FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
+            normalization, attention, recurrent)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}

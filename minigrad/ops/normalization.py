@@ -52,3 +52,8 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if bias is not None:
         output = output + bias
     return output
+
+
+TENSOR_METHODS: dict = {}
+FUNCTIONAL = {"layer_norm": layer_norm}
+TOPLEVEL: dict = {}
