@@ -233,6 +233,13 @@ class RNNBase(Module):
         """Run one direction of one layer over (L, N, H_in); returns (L, N, H_out), finals."""
         weights = self._layer_weights(layer, direction)
         projected = F.linear(sequence, weights["weight_ih"], weights["bias_ih"])  # (L, N, G)
+        if self.mode == "LSTM":
+            if weights["bias_hh"] is not None:
+                projected = projected + weights["bias_hh"]
+            output, h_last, c_last = recurrent.lstm_sequence(
+                projected, initial[0], initial[1], weights["weight_hh"], weights["weight_hr"],
+                reverse=direction == 1)
+            return output, [h_last, c_last]
         steps = projected.unbind(0)
         order = range(length - 1, -1, -1) if direction == 1 else range(length)
         state = initial

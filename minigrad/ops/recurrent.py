@@ -1,9 +1,11 @@
-"""The gate arithmetic of one recurrent step (LSTM and GRU), shared by layers and cells.
+"""Recurrent ops: a whole LSTM layer direction (`LSTMSequence`), one LSTM step's gate
+arithmetic (`LSTMCellUpdate`, for LSTMCell) and the GRU update (a composite of existing ops).
 
-An LSTM step's gate arithmetic is one op, `LSTMCellUpdate` (thirteen small ops otherwise):
-forward computes the activations once and keeps them as a first-order cache; backward is one
-formula in `xp`, so a graph pass (create_graph=True) recomputes them as differentiable ops
-and the step stays twice differentiable. The GRU update is a composite of existing ops.
+`LSTMSequence` runs the time loop inside one op: forward keeps the gate activations as a
+first-order cache, and backward is one formula in `xp` (backpropagation through time) that
+sums each weight's gradient over all steps in a single GEMM instead of one per step. A graph
+pass (create_graph=True) recomputes the activations from the saved inputs as differentiable
+ops, so the layer stays twice differentiable. `LSTMCellUpdate` does the same for one step.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from ..engine import Function, Tensor
 
-__all__ = ["gru_cell_update", "lstm_cell_update"]
+__all__ = ["gru_cell_update", "lstm_cell_update", "lstm_sequence"]
 
 
 def _gate_activations(xp: Any, gates: Any) -> tuple[Any, Any, Any, Any]:
@@ -92,6 +94,142 @@ def lstm_cell_update(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
     joined = LSTMCellUpdate.apply(gates, c)
     h_next, c_next = joined.chunk(2, 1)
     return h_next, c_next
+
+
+# ---- a whole LSTM layer direction ------------------------------------------------------------
+def _steps(length: int, reverse: bool) -> range:
+    return range(length - 1, -1, -1) if reverse else range(length)
+
+
+def _lstm_sequence_formula(xp: Any, projected: Any, h0: Any, c0: Any, weight_hh: Any,
+                           weight_hr: Any, reverse: bool) -> tuple:
+    """The forward loop in `xp`: (activations (L, N, 4H), c (L, N, H), tanh(c) (L, N, H),
+    h (L, N, H_out), o * tanh(c) (L, N, H)), each stacked over time in input order."""
+    length = projected.shape[0]
+    per_step: list[list[Any]] = [[None] * length for _ in range(5)]
+    h, c = h0, c0
+    for t in _steps(length, reverse):
+        gates = projected[t] + xp.matmul(h, xp.transpose(weight_hh))
+        i, f, g, o = _gate_activations(xp, gates)
+        c = f * c + i * g
+        tanh_c = xp.tanh(c)
+        m = o * tanh_c
+        h = m if weight_hr is None else xp.matmul(m, xp.transpose(weight_hr))
+        for kept, value in zip(per_step, (xp.concatenate([i, f, g, o], axis=1), c, tanh_c, h,
+                                          m), strict=True):
+            kept[t] = value
+    return tuple(xp.stack(kept, axis=0) for kept in per_step)
+
+
+class LSTMSequence(Function):
+    """One direction of an LSTM layer over a whole sequence.
+
+    Inputs: projected (L, N, 4H) = x W_ih^T + b_ih + b_hh for every step, h0 (N, H_out),
+    c0 (N, H), weight_hh (4H, H_out), weight_hr (H_out, H) or None; option reverse.
+    Output: (L, N, H_out + H), the hidden state then the cell state after each step, in input
+    order (a reverse direction runs from the last step to the first).
+    """
+
+    def forward(self, projected: np.ndarray, h0: np.ndarray, c0: np.ndarray,
+                weight_hh: np.ndarray, weight_hr: np.ndarray | None,
+                reverse: bool) -> np.ndarray:
+        self.save(projected, h0, c0, weight_hh, weight_hr)
+        length, batch, _ = projected.shape
+        size, out_size = c0.shape[1], h0.shape[1]
+        dtype = np.result_type(projected, h0, c0, weight_hh)
+        output = np.empty((length, batch, out_size + size), dtype=dtype)
+        activations = np.empty((length, batch, 4 * size), dtype=dtype)
+        tanh_cs = np.empty((length, batch, size), dtype=dtype)
+        ms = tanh_cs if weight_hr is None else np.empty((length, batch, size), dtype=dtype)
+        hidden_t = weight_hh.T  # a free Fortran-ordered view BLAS reads as it is
+        h, c_prev = h0, c0
+        for t in _steps(length, reverse):
+            gates = projected[t] + h @ hidden_t  # (N, 4H)
+            active = activations[t]
+            _sigmoid_into(gates[:, :2 * size], active[:, :2 * size])
+            np.tanh(gates[:, 2 * size:3 * size], out=active[:, 2 * size:3 * size])
+            _sigmoid_into(gates[:, 3 * size:], active[:, 3 * size:])
+            i, f, g, o = (active[:, k * size:(k + 1) * size] for k in range(4))
+            c = output[t, :, out_size:]
+            np.multiply(f, c_prev, out=c)
+            c += i * g
+            tanh_c = np.tanh(c, out=tanh_cs[t])
+            if weight_hr is None:
+                h = np.multiply(o, tanh_c, out=output[t, :, :out_size])
+            else:
+                m = np.multiply(o, tanh_c, out=ms[t])
+                h = np.matmul(m, weight_hr.T, out=output[t, :, :out_size])
+            c_prev = c
+        hs, cs = output[:, :, :out_size], output[:, :, out_size:]
+        self.cache = (activations, cs, tanh_cs, hs, ms)
+        return output
+
+    def backward(self, xp: Any, grad: Any, projected: Any, h0: Any, c0: Any, weight_hh: Any,
+                 weight_hr: Any) -> tuple:
+        reverse = self.options["reverse"]
+        length = projected.shape[0]
+        size, out_size = c0.shape[1], h0.shape[1]
+        activations, cs, tanh_cs, hs, ms = xp.recompute(
+            self.cache, _lstm_sequence_formula, projected, h0, c0, weight_hh, weight_hr,
+            reverse)
+        first = length - 1 if reverse else 0
+        grad_gates: list[Any] = [None] * length
+        grad_hs: list[Any] = [None] * length
+        grad_h = grad_c = None
+        for t in _steps(length, not reverse):  # backward visits the steps in reverse order
+            total_h = grad[t, :, :out_size] if grad_h is None else grad[t, :, :out_size] + grad_h
+            grad_hs[t] = total_h
+            grad_m = total_h if weight_hr is None else xp.matmul(total_h, weight_hr)
+            active, tanh_c = activations[t], tanh_cs[t]
+            i, f, g, o = (active[:, k * size:(k + 1) * size] for k in range(4))
+            c_prev = c0 if t == first else cs[t + 1 if reverse else t - 1]
+            total_c = grad[t, :, out_size:] + grad_m * o * (1 - tanh_c * tanh_c)
+            if grad_c is not None:
+                total_c = total_c + grad_c
+            gate_grad = xp.concatenate([total_c * g * i * (1 - i), total_c * c_prev * f * (1 - f),
+                                        total_c * i * (1 - g * g),
+                                        grad_m * tanh_c * o * (1 - o)], axis=1)
+            grad_gates[t] = gate_grad
+            grad_c = total_c * f
+            grad_h = xp.matmul(gate_grad, weight_hh)  # (N, H_out), into the previous step
+        grad_projected = xp.stack(grad_gates, axis=0)  # (L, N, 4H)
+        grad_weight_hh = grad_weight_hr = None
+        rows = length * projected.shape[1]
+        if self.needs_input_grad[3]:
+            # every step's h_prev (L, N, H_out): h0 then h_0..h_{L-2}, or shifted the other way
+            h0_row = xp.expand_dims(h0, 0)
+            previous = (xp.concatenate([hs[1:], h0_row], axis=0) if reverse
+                        else xp.concatenate([h0_row, hs[:-1]], axis=0))
+            grad_weight_hh = xp.matmul(xp.transpose(xp.reshape(grad_projected, (rows, 4 * size))),
+                                       xp.reshape(previous, (rows, out_size)))
+        if weight_hr is not None and self.needs_input_grad[4]:
+            grad_hs_rows = xp.reshape(xp.stack(grad_hs, axis=0), (rows, out_size))
+            grad_weight_hr = xp.matmul(xp.transpose(grad_hs_rows), xp.reshape(ms, (rows, size)))
+        return grad_projected, grad_h, grad_c, grad_weight_hh, grad_weight_hr
+
+
+def _sigmoid_into(x: np.ndarray, out: np.ndarray) -> None:
+    """out = sigmoid(x) = 0.5 tanh(x / 2) + 0.5, with no overflow and no temporaries."""
+    half = x.dtype.type(0.5)
+    np.multiply(x, half, out=out)
+    np.tanh(out, out=out)
+    out *= half
+    out += half
+
+
+def lstm_sequence(projected: Tensor, h0: Tensor, c0: Tensor, weight_hh: Tensor,
+                  weight_hr: Tensor | None = None,
+                  reverse: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """Run one LSTM direction over (L, N, 4H) input projections (biases included).
+
+    Returns output (L, N, H_out) and the final h (N, H_out) and c (N, H).
+    """
+    length = projected.shape[0]
+    out_size = h0.shape[1]
+    joined = LSTMSequence.apply(projected, h0, c0, weight_hh, weight_hr, reverse=reverse)
+    last = 0 if reverse else length - 1
+    output = joined[:, :, :out_size]
+    return output, output[last], joined[last, :, out_size:]
 
 
 def gru_cell_update(projected: Tensor, hidden: Tensor, h: Tensor) -> Tensor:

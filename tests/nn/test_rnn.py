@@ -14,7 +14,7 @@ import minigrad as mg
 from minigrad import nn
 from minigrad.autograd import grad as mg_grad
 from minigrad.func import functional_call
-from minigrad.ops.recurrent import LSTMCellUpdate, lstm_cell_update
+from minigrad.ops.recurrent import LSTMCellUpdate, LSTMSequence, lstm_cell_update
 from minigrad.testing import gradcheck, gradgradcheck
 
 torch = pytest.importorskip("torch")
@@ -272,6 +272,38 @@ def test_lstm_gate_op_second_derivative_matches_torch():
         results.append([s.detach().numpy() for s in second])
     for a, b in zip(*results, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize(("reverse", "projection"), [(False, False), (True, True)])
+def test_lstm_sequence_op_gradcheck_and_gradgradcheck(reverse, projection):
+    """The whole-direction LSTM op: 2 steps, batch 1, hidden 2 (projected to 1) or 1."""
+    mg.manual_seed(1)
+    size = 2 if projection else 1
+    out_size = 1
+    inputs = [mg.randn(2, 1, 4 * size, dtype=mg.float64), mg.randn(1, out_size, dtype=mg.float64),
+              mg.randn(1, size, dtype=mg.float64), mg.randn(4 * size, out_size, dtype=mg.float64)]
+    if projection:
+        inputs.append(mg.randn(out_size, size, dtype=mg.float64))
+
+    def run(projected, h0, c0, weight_hh, weight_hr=None):
+        return LSTMSequence.apply(projected, h0, c0, weight_hh, weight_hr, reverse=reverse)
+
+    assert gradcheck(run, inputs)
+    assert gradgradcheck(run, inputs)
+
+
+def test_lstm_sequence_op_keeps_float32_and_leaves_inputs_alone():
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(shape).astype(np.float32)
+              for shape in ((4, 2, 12), (2, 3), (2, 3), (12, 3))]
+    before = [a.copy() for a in arrays]
+    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    output = LSTMSequence.apply(*tensors, None, reverse=True)
+    assert output.dtype == mg.float32
+    output.sum().backward()
+    for tensor, array, kept in zip(tensors, arrays, before, strict=True):
+        assert tensor.grad.dtype == mg.float32
+        np.testing.assert_array_equal(array, kept)
 
 
 # ---- second derivative through a whole layer -----------------------------------------------
