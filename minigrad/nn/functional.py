@@ -112,6 +112,7 @@ from ..ops.loss_extra import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from ..ops.attention import scaled_dot_product_attention
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -200,6 +201,7 @@ __all__ = [
     "rms_norm",
     "rrelu",
     "rrelu_",
+    "scaled_dot_product_attention",
     "selu",
     "selu_",
     "sigmoid",
