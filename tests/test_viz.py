@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import nn
 from minigrad.engine import Function, hooks
+from minigrad.nn import functional as F
 from minigrad.viz import draw_graph, record_grads, style
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -406,8 +408,6 @@ def test_chain_of_10000_ops_is_drawn_and_rendered(capsys):
 
 
 # ---- modules -------------------------------------------------------------------------------
-nn = pytest.importorskip("minigrad.nn")
-F = pytest.importorskip("minigrad.nn.functional")
 
 
 class SharedActivation(nn.Module):
