@@ -9,21 +9,22 @@ MINIGRAD_HYPOTHESIS_EXAMPLES overrides the number of examples. The seed is print
 --hypothesis-seed) reruns any run exactly.
 """
 
+import hashlib
 import os
 import random
 import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, is_hypothesis_test, seed, settings
 
 EXAMPLES = int(os.environ.get("MINIGRAD_HYPOTHESIS_EXAMPLES", "60"))
 LONG_EXAMPLES = int(os.environ.get("MINIGRAD_HYPOTHESIS_EXAMPLES", "400"))
 
-_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("ci", max_examples=EXAMPLES, database=None, **_COMMON)
+_COMMON = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", max_examples=EXAMPLES, **_COMMON)
 settings.register_profile("dev", max_examples=EXAMPLES, **_COMMON)
-settings.register_profile("long", max_examples=LONG_EXAMPLES, database=None, **_COMMON)
+settings.register_profile("long", max_examples=LONG_EXAMPLES, **_COMMON)
 PROFILE = os.environ.get("MINIGRAD_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 settings.load_profile(PROFILE)
 
@@ -87,3 +88,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """And again at the end, next to any failure."""
     if exitstatus != 0:
         terminalreporter.write_line(_seed_line(config))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    """Seed each property test from the run seed and its node id."""
+    test = getattr(item, "obj", None)
+    if is_hypothesis_test(test):
+        run_seed = item.config.getoption("hypothesis_seed")
+        digest = hashlib.sha256(f"{run_seed}:{item.nodeid}".encode()).hexdigest()
+        seed(int(digest[:16], 16))(test)
