@@ -33,7 +33,7 @@ BUILD = ROOT / "build" / "mutation"
 
 # test selection per package: the tests that exercise it through the public API
 TESTS = {
-    "optim": ["tests/optim"],
+    "optim": ["tests/optim", "tests/test_debugging.py"],
     "engine": ["tests/test_engine.py", "tests/test_autograd.py", "tests/test_inplace.py",
                "tests/test_gradcheck.py", "tests/test_debugging.py"],
     "ops": ["tests/ops", "tests/test_inplace.py", "tests/test_bad_input.py"],

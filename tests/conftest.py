@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, is_hypothesis_test, seed, settings
 
-EXAMPLES = int(os.environ.get("MINIGRAD_HYPOTHESIS_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("MINIGRAD_HYPOTHESIS_EXAMPLES", "100"))
 LONG_EXAMPLES = int(os.environ.get("MINIGRAD_HYPOTHESIS_EXAMPLES", "400"))
 
 _COMMON = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
