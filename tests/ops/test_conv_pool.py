@@ -529,8 +529,9 @@ def test_unbatched_input_matches_batch_of_one():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 6, 5)).astype(np.float32)
     weight = mg.tensor(rng.standard_normal((2, 3, 3, 3)).astype(np.float32))
-    for op in (lambda t: F.conv2d(t, weight, padding="same"), POOLS["max_pool2d"],
-               POOLS["avg_pool2d"], POOLS["adaptive_avg_pool2d"]):
+    for op in (lambda t: F.conv2d(t, weight, padding="same"),
+               *(lambda t, name=name: POOLS[name](F, t)
+                 for name in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"))):
         single, batch = mg.tensor(x, requires_grad=True), mg.tensor(x[None], requires_grad=True)
         out, out_batch = op(single), op(batch)
         np.testing.assert_array_equal(out.data, out_batch.data[0])
