@@ -12,6 +12,7 @@ with a fixed seed and few examples there, so a verdict never depends on the draw
 
 A target stopped by its time budget keeps every verdict reached so far, and a second run
 continues where it stopped (mutmut caches verdicts in build/mutation/<target>/mutants/).
+After adding tests, `--rerun-survivors` runs only last time's survivors again.
 Each target's counts and survivors go to build/mutation/<target>.txt.
 """
 
@@ -76,14 +77,14 @@ use_git_change_detection = false
     return workdir
 
 
-def run_mutmut(workdir: Path, budget: float, children: int) -> None:
+def run_mutmut(workdir: Path, budget: float, children: int, names: list[str]) -> None:
     """`mutmut run` in `workdir` (its progress to <workdir>.log), interrupted (verdicts kept)
     when the budget runs out."""
     env = {**os.environ, **HYPOTHESIS, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": ""}
     env.pop("CI", None)
     mutmut = Path(sys.executable).with_name("mutmut")
     log = workdir.with_suffix(".log").open("w")
-    process = subprocess.Popen([str(mutmut), "run", "--max-children", str(children)],
+    process = subprocess.Popen([str(mutmut), "run", "--max-children", str(children), *names],
                                cwd=workdir, env=env, start_new_session=True, stdout=log,
                                stderr=subprocess.STDOUT)
     try:
@@ -127,14 +128,21 @@ def main() -> None:
                         default=float(os.environ.get("MUTATION_BUDGET", "21600")),
                         help="seconds per target before stopping (default MUTATION_BUDGET or 6 h)")
     parser.add_argument("--children", type=int, default=2, help="parallel mutant workers")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="run again only the mutants that survived last time (after new "
+                             "tests), keeping every other verdict")
     args = parser.parse_args()
     targets = args.targets or [parse_target(name) for name in ("optim", "engine", "ops")]
     for package, pattern in targets:
         name = pattern.removeprefix("minigrad/").replace("/*", "").replace("/", "_")
         name = name.removesuffix(".py")
+        survivors = []
+        if args.rerun_survivors and (BUILD / name / "mutants").is_dir():
+            survivors = [mutant for mutant, status in results(BUILD / name).items()
+                         if status == "survived"]
         workdir = prepare(name, package, pattern)
         start = time.perf_counter()
-        run_mutmut(workdir, args.budget, args.children)
+        run_mutmut(workdir, args.budget, args.children, survivors)
         text = report(name, results(workdir), time.perf_counter() - start)
         (BUILD / f"{name}.txt").write_text(text + "\n")
         print(text, flush=True)
