@@ -35,8 +35,10 @@ BUILD = ROOT / "build" / "mutation"
 # test selection per package: the tests that exercise it through the public API
 TESTS = {
     "optim": ["tests/optim", "tests/test_debugging.py"],
-    "engine": ["tests/test_engine.py", "tests/test_autograd.py", "tests/test_inplace.py",
-               "tests/test_gradcheck.py", "tests/test_debugging.py"],
+    "engine": ["tests/test_engine.py", "tests/test_engine_edges.py", "tests/test_autograd.py",
+               "tests/test_inplace.py", "tests/test_gradcheck.py", "tests/test_debugging.py",
+               "tests/test_bad_input.py", "tests/test_api_breadth.py",
+               "tests/test_serialization.py"],
     "ops": ["tests/ops", "tests/test_inplace.py", "tests/test_bad_input.py"],
 }
 HYPOTHESIS = {"MINIGRAD_HYPOTHESIS_PROFILE": "ci", "MINIGRAD_HYPOTHESIS_SEED": "0",
