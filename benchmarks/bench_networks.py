@@ -8,8 +8,8 @@ One thread on both sides unless --threads says more, steps interleaved, the mall
 user gets (glibc's default: nothing is tuned here), SGD with momentum 0.9, float32 CIFAR-sized
 inputs (3x32x32, 10 classes). Rows: median ms/step of each framework, the ratio of wall-clock
 medians and the ratio of CPU-time medians (steadier on a busy machine), appended to
-RESULTS.md. Memory: the rise of the peak resident set (ru_maxrss) over two steps after the
-model, data and imports are in place, each framework in a fresh child process (PyTorch's
+RESULTS.md. Memory: the rise of the peak resident set (VmHWM, reset first) over two steps
+after the model, data and imports are in place, each framework in a fresh child process (PyTorch's
 allocations are invisible to tracemalloc, so both are measured the same way).
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -162,11 +161,21 @@ def memory_child(framework: str, batch: int) -> None:
     else:
         step = minigrad_step(model, images, labels)
     with threads(1):
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # Linux: writing 5 to clear_refs resets the peak (VmHWM) to the current RSS, so
+        # what building the model touched before does not hide the step's peak
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_kib("VmRSS")
         step()
         step()
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        after = _status_kib("VmHWM")
     print(json.dumps({"peak_rise_bytes": (after - before) * 1024}))
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 def memory_row(batch: int = 32) -> str:
