@@ -59,6 +59,9 @@ CHUNK_BYTES = 4 * 2**20
 
 
 CHUNK_MIN_PLANE = 256  # output planes smaller than 16x16 are done whole (chunks were slower)
+# layers with few input channels (LeNet's and SimpleCNN's first convs: 28-57 KB of columns per
+# image) are done whole too: chunked, rebuilding their columns in backward cost 11-19% more
+CHUNK_MIN_IMAGE_BYTES = 2**19
 # Below this many output pixels per image (ResNet's 8x8 and 4x4 stages), a per-image GEMM is
 # too narrow for OpenBLAS (512@4x4: L = 16): the batch is folded into the GEMM instead.
 FOLD_MAX_PLANE = 256
@@ -86,7 +89,7 @@ def _unfold_batch(folded: np.ndarray, count: int) -> np.ndarray:
 def chunk_images(count: int, bytes_per_image: int, plane: int) -> int:
     """How many images of `bytes_per_image` columns to process at once: all if they fit in
     CHUNK_BYTES or the output plane is small (narrow GEMMs cost more than the columns)."""
-    if plane < CHUNK_MIN_PLANE:
+    if plane < CHUNK_MIN_PLANE or bytes_per_image < CHUNK_MIN_IMAGE_BYTES:
         return count
     return max(1, min(count, CHUNK_BYTES // max(bytes_per_image, 1)))
 

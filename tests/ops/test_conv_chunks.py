@@ -38,6 +38,7 @@ def test_chunked_equals_whole_batch(monkeypatch, case, dtype):
     whole = _run(case, 5, dtype)
     monkeypatch.setattr(conv, "CHUNK_BYTES", 1)  # one image per chunk
     monkeypatch.setattr(conv, "CHUNK_MIN_PLANE", 0)
+    monkeypatch.setattr(conv, "CHUNK_MIN_IMAGE_BYTES", 0)
     chunked = _run(case, 5, dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(chunked, whole):
