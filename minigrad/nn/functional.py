@@ -27,6 +27,9 @@ from ..ops.elementwise import (
     sigmoid,
     tanh,
 )
+from ..ops.embedding import (
+    embedding,
+)
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -53,7 +56,7 @@ from ..ops.pool import (
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout",
-    "dropout2d", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "scaled_dot_product_attention", "sigmoid",
-    "silu", "softmax", "tanh",
+    "dropout2d", "elu", "embedding", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "max_pool2d", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "scaled_dot_product_attention",
+    "sigmoid", "silu", "softmax", "tanh",
 ]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import creation
 from ..engine import Tensor, dtypes
+from ..ops.embedding import embedding
 from . import init
 from ._utils import check_device
 from .module import Module
@@ -68,45 +67,8 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        indices = self._checked_indices(input)
-        if self.max_norm is not None:
-            self._renormalize(indices)
-        output = self.weight[input]
-        if self.padding_idx is None:
-            return output
-        # rows looked up at padding_idx keep their value but pass no gradient to weight
-        is_padding = (indices == self.padding_idx)[..., None]
-        keep = Tensor._from_op((~is_padding).astype(self.weight.dtype))
-        constant = Tensor._from_op(
-            np.where(is_padding, self.weight.data[self.padding_idx], 0).astype(self.weight.dtype))
-        return output * keep + constant
-
-    def _checked_indices(self, input: Any) -> np.ndarray:
-        if not isinstance(input, Tensor):
-            raise TypeError(f"embedding: argument 'indices' must be Tensor, not "
-                            f"{type(input).__name__}")
-        indices = input.data
-        if indices.dtype.kind not in "iu":
-            raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have "
-                               f"one of the following scalar types: Long, Int; but got "
-                               f"{indices.dtype} instead (shape {input.shape})")
-        if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):
-            raise IndexError(f"embedding: index out of range in self (indices span "
-                             f"[{indices.min()}, {indices.max()}], num_embeddings="
-                             f"{self.num_embeddings})")
-        return indices
-
-    def _renormalize(self, indices: np.ndarray) -> None:
-        """Scale the looked-up rows with norm > max_norm down to max_norm, in place."""
-        rows = np.unique(indices)
-        norms = np.linalg.norm(self.weight.data[rows].astype(np.float64), ord=self.norm_type,
-                               axis=1)
-        too_long = norms > self.max_norm
-        if not too_long.any():
-            return
-        scale = self.max_norm / (norms[too_long] + 1e-7)
-        self.weight.data[rows[too_long]] *= scale[:, None].astype(self.weight.dtype)
-        self.weight._version[0] += 1
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"

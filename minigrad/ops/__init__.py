@@ -19,6 +19,7 @@ from . import (
     cast,
     conv,
     elementwise,
+    embedding,
     inplace,
     loss,
     matmul,
@@ -31,7 +32,7 @@ from . import (
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            normalization, attention, recurrent)
+            normalization, attention, recurrent, embedding)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
