@@ -5,17 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FASHION=/usr/share/datasets/fashion-mnist
-if [ ! -f "$FASHION/train-images-idx3-ubyte.gz" ] || ! command -v dot >/dev/null \
-    || [ ! -f /usr/share/dict/words ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian's dataset-fashion-mnist, graphviz and wamerican ..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        dataset-fashion-mnist graphviz wamerican >/dev/null) || echo "apt-get failed; carrying on without them"
-  else
-    echo "Fashion-MNIST, Graphviz's dot or the word list is missing and this is not root:"
-    echo "  sudo apt-get install dataset-fashion-mnist graphviz wamerican"
-  fi
-fi
+bash scripts/system_packages.sh
 if [ -f "$FASHION/train-images-idx3-ubyte.gz" ]; then
   DATASET=fashion-mnist; EPOCHS=${EPOCHS:-5}
 else
