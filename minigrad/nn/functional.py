@@ -1,8 +1,7 @@
 """PyTorch's `torch.nn.functional` names: conv2d, max_pool2d, relu, cross_entropy, ...
 
 The functions live with their gradients in `minigrad.ops`, one file per family; this module
-only gathers them under PyTorch's names.
-"""
+only gathers them under PyTorch's names."""
 
 from ..ops.activation import (
     dropout,
@@ -16,14 +15,8 @@ from ..ops.activation import (
     silu,
     softmax,
 )
-from ..ops.conv import (
-    conv2d,
-    conv_transpose2d,
-)
-from ..ops.elementwise import (
-    sigmoid,
-    tanh,
-)
+from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.elementwise import sigmoid, tanh
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -31,12 +24,8 @@ from ..ops.loss import (
     mse_loss,
     nll_loss,
 )
-from ..ops.matmul import (
-    linear,
-)
-from ..ops.movement import (
-    pad,
-)
+from ..ops.matmul import linear
+from ..ops.movement import pad
 from ..ops.normalization import (
     group_norm,
     instance_norm,
@@ -45,12 +34,7 @@ from ..ops.normalization import (
     normalize,
     rms_norm,
 )
-from ..ops.pool import (
-    adaptive_avg_pool2d,
-    adaptive_max_pool2d,
-    avg_pool2d,
-    max_pool2d,
-)
+from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from ..ops.resample import (
     channel_shuffle,
     interpolate,
@@ -60,49 +44,182 @@ from ..ops.resample import (
     upsample_bilinear,
     upsample_nearest,
 )
-from ..ops.sampling import (
-    affine_grid,
-    grid_sample,
+from ..ops.sampling import affine_grid, grid_sample
+from ..ops.conv1d import conv1d, conv_transpose1d
+from ..ops.conv3d import conv3d, conv_transpose3d
+from ..ops.fold import fold, unfold
+from ..ops.pool1d3d import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool1d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
 )
+from ..ops.activation_extra import (
+    celu,
+    celu_,
+    elu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ..ops.ctc import ctc_loss
+from ..ops.distance import bilinear, cosine_similarity, normalize, pairwise_distance
+from ..ops.embedding import embedding, embedding_bag
+from ..ops.loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from ..ops.attention import scaled_dot_product_attention
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "affine_grid",
+    "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
+    "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
+    "celu_",
     "channel_shuffle",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
+    "cosine_embedding_loss",
+    "cosine_similarity",
     "cross_entropy",
+    "ctc_loss",
     "dropout",
     "dropout2d",
     "elu",
+    "elu_",
+    "embedding",
+    "embedding_bag",
+    "fold",
+    "gaussian_nll_loss",
     "gelu",
+    "glu",
     "grid_sample",
     "group_norm",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hardtanh_",
+    "hinge_embedding_loss",
+    "huber_loss",
     "instance_norm",
     "interpolate",
+    "kl_div",
+    "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "leaky_relu_",
     "linear",
     "local_response_norm",
     "log_softmax",
+    "logsigmoid",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "margin_ranking_loss",
+    "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "mish",
     "mse_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "normalize",
     "one_hot",
     "pad",
+    "pairwise_distance",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "poisson_nll_loss",
+    "prelu",
     "relu",
+    "relu6",
+    "relu_",
     "rms_norm",
+    "rrelu",
+    "rrelu_",
+    "scaled_dot_product_attention",
+    "selu",
+    "selu_",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
+    "softmin",
+    "softplus",
+    "softshrink",
+    "softsign",
     "tanh",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "unfold",
     "upsample",
     "upsample_bilinear",
     "upsample_nearest",
