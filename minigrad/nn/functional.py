@@ -31,7 +31,6 @@ from ..ops.normalization import (
     instance_norm,
     layer_norm,
     local_response_norm,
-    normalize,
     rms_norm,
 )
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
