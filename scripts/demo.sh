@@ -1,19 +1,11 @@
 #!/usr/bin/env bash
 # `make demo`: train LeNet-5 on Fashion-MNIST (digits when it cannot be had), then report.
-# As root, installs Debian's dataset-fashion-mnist and graphviz when they are missing.
+# As root, installs Debian's dataset-fashion-mnist, graphviz and wamerican (the word list of
+# the sequence examples) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FASHION=/usr/share/datasets/fashion-mnist
-if [ ! -f "$FASHION/train-images-idx3-ubyte.gz" ] || ! command -v dot >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing Debian's dataset-fashion-mnist and graphviz ..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        dataset-fashion-mnist graphviz >/dev/null) || echo "apt-get failed; carrying on without them"
-  else
-    echo "Fashion-MNIST or Graphviz's dot is missing and this is not root:"
-    echo "  sudo apt-get install dataset-fashion-mnist graphviz"
-  fi
-fi
+bash scripts/system_packages.sh
 if [ -f "$FASHION/train-images-idx3-ubyte.gz" ]; then
   DATASET=fashion-mnist; EPOCHS=${EPOCHS:-5}
 else

@@ -68,6 +68,7 @@ def output_text(cell: dict) -> str:
 
 @pytest.fixture(scope="module")
 def executed():
+    pytest.importorskip("nbformat")
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     return execute_notebook(NOTEBOOK, quick=True)
@@ -115,7 +116,7 @@ def test_problem_9_counts_and_pictures_appear(executed):
 
 def test_committed_notebook_shows_a_full_run():
     """The notebook on main carries the outputs of a real run (QUICK off), not a blank one."""
-    import nbformat
+    nbformat = pytest.importorskip("nbformat")
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]

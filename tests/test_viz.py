@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.engine import Function, hooks
+from minigrad.nn import functional as F
 from minigrad.viz import draw_graph, record_grads, style
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -23,13 +23,31 @@ class Tensor:
 
     __array_priority__ = 1000  # make `ndarray op Tensor` defer to Tensor's reflected operators
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+    def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        if len(args) != 1 or _is_size(args[0]):
+            # PyTorch's legacy constructor: Tensor(), Tensor(2, 3) (float32 of that size)
+            self._init(_legacy_sizes(args, dtype), requires_grad=False)
+            if requires_grad:
+                self.requires_grad_(True)
+            return
+        self._init_from_data(args[0], dtype, requires_grad)
+
+    @classmethod
+    def _from_data(cls, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor holding a copy of `data` (`minigrad.tensor`: an int is a 0-d value here,
+        never a size as in the legacy `Tensor(3)`)."""
+        tensor = cls.__new__(cls)
+        tensor._init_from_data(data, dtype, requires_grad)
+        return tensor
+
+    def _init_from_data(self, data: Any, dtype: Any, requires_grad: bool) -> None:
         if isinstance(data, Tensor):
             data = data.data
         elif isinstance(data, (np.ndarray, np.generic)):
             dtypes.check_supported(data.dtype)  # object arrays cast to any dtype: refuse first
         target = dtypes.infer_dtype(data) if dtype is None else dtypes.to_dtype(dtype)
-        array = np.array(data, dtype=target)  # always a copy: a tensor owns its data
+        # always a C-contiguous copy (as torch.tensor): a tensor owns its data
+        array = np.array(data, dtype=target, order="C")
         self._init(array, requires_grad=False)
         if requires_grad:
             self.requires_grad_(True)
@@ -270,6 +288,22 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hook_list:
             self._hook_list.remove(self._hook)
+
+
+def _is_size(value: Any) -> bool:
+    """A Python int (a NumPy integer scalar stays data: a reduction's result)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _legacy_sizes(args: tuple, dtype: Any) -> np.ndarray:
+    """Zeros of the sizes in `Tensor(2, 3)` (PyTorch leaves them uninitialised)."""
+    if not all(_is_size(arg) for arg in args):
+        raise TypeError(f"Tensor(): expected data or sizes (ints), got "
+                        f"{tuple(type(arg).__name__ for arg in args)}")
+    if any(arg < 0 for arg in args):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(args)}")
+    target = dtypes.float32 if dtype is None else dtypes.to_dtype(dtype)
+    return np.zeros(tuple(int(arg) for arg in args) if args else (0,), dtype=target)
 
 
 def checked_data(tensor: Tensor, value: Any) -> np.ndarray:

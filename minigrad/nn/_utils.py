@@ -19,6 +19,7 @@ def pair(value: Any, name: str = "value") -> tuple[int, int]:
 
 
 def check_device(device: Any, where: str) -> None:
-    """Accept device=None or "cpu" (minigrad runs on the CPU only)."""
-    if device not in (None, "cpu"):
-        raise RuntimeError(f"{where}: minigrad runs on the CPU only, got device {device!r}")
+    """Accept device=None, "cpu" or minigrad.device("cpu") (minigrad runs on the CPU only)."""
+    from ..engine.device import check_device as check
+
+    check(device, where)

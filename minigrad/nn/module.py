@@ -403,15 +403,17 @@ class Module:
         kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        from ..engine.device import check_device
+        from ..engine.device import device as device_type
+
         for arg in args:
-            if isinstance(arg, str):
+            if isinstance(arg, (str, device_type)):
                 device = arg
             elif isinstance(arg, Tensor):
                 dtype = arg.dtype
             else:
                 dtype = arg
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"to: minigrad runs on the CPU only, got device {device!r}")
+        check_device(device, "to")
         if dtype is None:
             return self
         dtype = dtypes.to_dtype(dtype)

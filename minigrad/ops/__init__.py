@@ -15,26 +15,50 @@ from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
     activation,
+    activation_extra,
     aliases,
+    attention,
     binary_math,
     cast,
     conv,
+    conv1d,
+    conv3d,
+    ctc,
+    decomposition,
+    distance,
     elementwise,
+    embedding,
+    fold,
+    indexing,
     inplace,
+    linalg,
     logical,
     loss,
+    loss_extra,
     matmul,
     movement,
     namespace,
+    normalization,
+    norms,
     pool,
+    pool1d3d,
+    recurrent,
     reduce,
+    resample,
     rounding,
+    sampling,
+    scan,
+    shaping,
+    sort,
     special,
+    tensor_api,
     trigonometric,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            rounding, trigonometric, special, logical, binary_math, aliases)
+            rounding, trigonometric, special, logical, binary_math, aliases, normalization,
+            resample, sampling, conv1d, conv3d, pool1d3d, fold, tensor_api, indexing, shaping,
+            linalg, decomposition, norms, scan, sort)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function, Tensor, dtypes
+from ..engine.device import check_device, device
 
 __all__ = ["cast"]
 
@@ -33,21 +34,27 @@ def cast(tensor: Tensor, dtype: Any) -> Tensor:
 
 
 def to(self: Tensor, *args: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
-    """`x.to(mg.float64)`; device strings like "cpu" are accepted and ignored."""
+    """`x.to(mg.float64)`, `x.to("cpu")`, `x.to(other)`, `x.to(device, dtype)`; a device
+    other than the CPU raises a RuntimeError naming it; `copy=True` always copies."""
     for arg in args:
-        if isinstance(arg, str):
-            if arg != "cpu":
-                raise RuntimeError(f"to: minigrad runs on the CPU only, got device {arg!r}")
+        if isinstance(arg, (str, device)) or (isinstance(arg, int) and not isinstance(arg, bool)):
+            check_device(arg, "to")
         elif isinstance(arg, Tensor):
             dtype = arg.dtype
         else:
             dtype = arg
-    device = kwargs.pop("device", None)
-    if device not in (None, "cpu"):
-        raise RuntimeError(f"to: minigrad runs on the CPU only, got device {device!r}")
+    check_device(kwargs.pop("device", None), "to")
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
-    return self if dtype is None else cast(self, dtype)
+    result = self if dtype is None else cast(self, dtype)
+    if copy and result is self:
+        from .movement import clone
+
+        result = clone(self)
+    return result
 
 
 TENSOR_METHODS = {

@@ -625,7 +625,7 @@ def where(condition: Tensor, input: Operand | None = None,
     _check_mask("where", "condition", condition)
     if input is None and other is None:
         return tuple(Tensor._from_op(index.astype(np.int64))
-                     for index in np.nonzero(condition.data))
+                     for index in np.nonzero(np.atleast_1d(condition.data)))
     _check_operands("where", {"input": input, "other": other}, need_tensor=False)
     broadcast_shapes("where", condition.shape, _shape_of(input), _shape_of(other))
     a, b = promote(input, other)

@@ -471,6 +471,8 @@ def _index_item(item: Any) -> Any:
             raise ValueError(f"getitem: step must be greater than zero (got {item}; use "
                              f"flip() to reverse)")
         return item
+    if isinstance(item, range):
+        item = np.arange(item.start, item.stop, item.step)  # x[range(3)]: an index array
     if isinstance(item, Tensor):
         array = item.data
         if array.dtype == np.uint8:

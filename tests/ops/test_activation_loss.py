@@ -356,23 +356,24 @@ def _case_inputs(dtype):
     return logits, probs, np.array([1, -100, 3])
 
 
+# each case takes the functional module, minigrad's or torch's, so one line serves both
 CASES = {
-    "relu": lambda x, p, t: F.relu(x),
-    "leaky_relu": lambda x, p, t: F.leaky_relu(x),
-    "gelu": lambda x, p, t: F.gelu(x),
-    "gelu_tanh": lambda x, p, t: F.gelu(x, approximate="tanh"),
-    "silu": lambda x, p, t: F.silu(x),
-    "elu": lambda x, p, t: F.elu(x),
-    "softmax": lambda x, p, t: F.softmax(x, 1),
-    "log_softmax": lambda x, p, t: F.log_softmax(x, 0),
-    "cross_entropy": lambda x, p, t: F.cross_entropy(x, t, label_smoothing=0.1),
-    "cross_entropy_probs": lambda x, p, t: F.cross_entropy(x, p),
-    "nll_loss": lambda x, p, t: F.nll_loss(x, t),
-    "mse_loss": lambda x, p, t: F.mse_loss(x, p),
-    "binary_cross_entropy": lambda x, p, t: F.binary_cross_entropy(p, p),
-    "binary_cross_entropy_with_logits": lambda x, p, t: F.binary_cross_entropy_with_logits(x, p),
-    "dropout": lambda x, p, t: F.dropout(x, 0.5),
-    "dropout2d": lambda x, p, t: F.dropout2d(x, 0.5),
+    "relu": lambda F, x, p, t: F.relu(x),
+    "leaky_relu": lambda F, x, p, t: F.leaky_relu(x),
+    "gelu": lambda F, x, p, t: F.gelu(x),
+    "gelu_tanh": lambda F, x, p, t: F.gelu(x, approximate="tanh"),
+    "silu": lambda F, x, p, t: F.silu(x),
+    "elu": lambda F, x, p, t: F.elu(x),
+    "softmax": lambda F, x, p, t: F.softmax(x, 1),
+    "log_softmax": lambda F, x, p, t: F.log_softmax(x, 0),
+    "cross_entropy": lambda F, x, p, t: F.cross_entropy(x, t, label_smoothing=0.1),
+    "cross_entropy_probs": lambda F, x, p, t: F.cross_entropy(x, p),
+    "nll_loss": lambda F, x, p, t: F.nll_loss(x, t),
+    "mse_loss": lambda F, x, p, t: F.mse_loss(x, p),
+    "binary_cross_entropy": lambda F, x, p, t: F.binary_cross_entropy(p, p),
+    "binary_cross_entropy_with_logits": lambda F, x, p, t: F.binary_cross_entropy_with_logits(x, p),
+    "dropout": lambda F, x, p, t: F.dropout(x, 0.5),
+    "dropout2d": lambda F, x, p, t: F.dropout2d(x, 0.5),
 }
 
 
@@ -385,7 +386,7 @@ def test_dtype_preserved_and_inputs_not_mutated(name, dtype):
     x = mg.tensor(logits, requires_grad=True)
     p = mg.tensor(probs, requires_grad=True)
     t = mg.tensor(target)
-    y = CASES[name](x, p, t)
+    y = CASES[name](F, x, p, t)
     assert y.dtype == dtype
     y.backward(mg.tensor(np.ones(y.shape, dtype=dtype)))
     for tensor in (x, p):
@@ -745,3 +746,42 @@ def test_one_hot_matches_torch(tf):
                                   tf.one_hot(torch.tensor(indices)).numpy())
     np.testing.assert_array_equal(F.one_hot(mg.tensor(indices), 6).numpy(),
                                   tf.one_hot(torch.tensor(indices), 6).numpy())
+
+
+RANDOM_CASES = {"dropout", "dropout2d"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - RANDOM_CASES))
+def test_cases_match_torch(tf, dtype, name):
+    """The dtype cases above, for values and gradients against PyTorch."""
+    torch = pytest.importorskip("torch")
+    arrays = _case_inputs(dtype)
+    ours = [mg.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    output, expected = CASES[name](F, *ours), CASES[name](tf, *theirs)
+    np.testing.assert_allclose(output.detach().numpy(), expected.detach().numpy(),
+                               **TOLERANCES[dtype])
+    seed = np.random.default_rng(1).standard_normal(output.shape).astype(dtype)
+    output.backward(mg.tensor(seed))
+    expected.backward(torch.tensor(seed))
+    for mine, reference in zip(ours[:2], theirs[:2]):
+        assert (mine.grad is None) == (reference.grad is None)
+        if reference.grad is not None:
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(),
+                                       **TOLERANCES[dtype])
+
+
+@pytest.mark.filterwarnings("ignore:dropout2d")
+@pytest.mark.parametrize("name", sorted(RANDOM_CASES))
+def test_random_cases_keep_or_scale_each_value(dtype, name):
+    """Dropout cases (no PyTorch twin for the random mask): every output is 0 or x / (1 - p),
+    and the gradient is the same mask and scale."""
+    logits, probs, target = _case_inputs(dtype)
+    mg.manual_seed(3)
+    x = mg.tensor(logits, requires_grad=True)
+    y = CASES[name](F, x, mg.tensor(probs), mg.tensor(target))
+    y.backward(mg.ones_like(y))
+    kept = y.detach().numpy() != 0
+    np.testing.assert_allclose(y.detach().numpy()[kept], 2 * logits[kept], rtol=1e-6)
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(kept, 2.0, 0.0))
+    assert 0 < kept.sum() < kept.size

@@ -317,29 +317,150 @@ def test_integer_forward_matches_torch(torch):
         assert ours.dtype == np.int64
 
 
-# ---- dtypes and inputs ------------------------------------------------------------------
+# ---- the parametrized pool cases: values, dtypes and inputs ---------------------------------
+# each case takes the functional module, minigrad's or torch's, so one line serves both
 POOLS = {
-    "max_pool2d": lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
-    "avg_pool2d": lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
-    "max_pool2d_tiled": lambda x: F.max_pool2d(x, 2),
-    "avg_pool2d_tiled": lambda x: F.avg_pool2d(x, 2),
-    "adaptive_avg_pool2d": lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
-    "adaptive_avg_pool2d_global": lambda x: F.adaptive_avg_pool2d(x, 1),
-    "adaptive_max_pool2d": lambda x: F.adaptive_max_pool2d(x, (3, 2)),
+    "max_pool2d": lambda F, x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+    "avg_pool2d": lambda F, x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+    "max_pool2d_tiled": lambda F, x: F.max_pool2d(x, 2),
+    "avg_pool2d_tiled": lambda F, x: F.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d": lambda F, x: F.adaptive_avg_pool2d(x, (3, 2)),
+    "adaptive_avg_pool2d_global": lambda F, x: F.adaptive_avg_pool2d(x, 1),
+    "adaptive_max_pool2d": lambda F, x: F.adaptive_max_pool2d(x, (3, 2)),
 }
+
+
+def pool_input(dtype) -> np.ndarray:
+    return np.random.default_rng(4).standard_normal((2, 3, 6, 8)).astype(dtype)
 
 
 @pytest.mark.parametrize("name", sorted(POOLS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_pool_keeps_dtype_and_leaves_input_alone(name, dtype):
-    data = np.random.default_rng(4).standard_normal((2, 3, 6, 8)).astype(dtype)
+    data = pool_input(dtype)
     before = data.copy()
     x = mg.tensor(data, requires_grad=True)
     x.data = data  # share the array so a write through a view would show
-    out = POOLS[name](x)
+    out = POOLS[name](F, x)
     out.backward(mg.ones(out.shape, dtype=dtype))
     assert out.dtype == x.grad.dtype == dtype
     np.testing.assert_array_equal(data, before)
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pool_cases_match_torch(torch, name, dtype):
+    (outs, grads), (expected_outs, expected_grads) = run_both(
+        torch, lambda x: POOLS[name](F, x), lambda x: POOLS[name](torch.nn.functional, x),
+        [pool_input(dtype)])
+    assert_matches(outs[0].data, expected_outs[0], dtype)
+    assert_matches(grads[0], expected_grads[0], dtype)
+
+
+# ---- avg_pool2d's divisor corners: ceil_mode overhang, count_include_pad, divisor_override ----
+# (input shape, keyword arguments); every case has a last window hanging over the input
+AVG_CORNERS = {
+    "ceil_overhang": ((1, 1, 5, 5), {"kernel_size": 2, "stride": 2, "ceil_mode": True}),
+    "ceil_overhang_past_padding": ((1, 2, 6, 6), {"kernel_size": 3, "stride": 2, "padding": 1,
+                                                  "ceil_mode": True}),
+    "ceil_overhang_no_pad_count": ((1, 2, 6, 6), {"kernel_size": 3, "stride": 2, "padding": 1,
+                                                  "ceil_mode": True,
+                                                  "count_include_pad": False}),
+    "ceil_divisor_override": ((1, 1, 6, 7), {"kernel_size": 3, "stride": 2, "padding": 1,
+                                             "ceil_mode": True, "divisor_override": 2}),
+    "override_beats_no_pad_count": ((2, 1, 5, 5), {"kernel_size": 3, "stride": 2,
+                                                   "padding": 1, "ceil_mode": True,
+                                                   "count_include_pad": False,
+                                                   "divisor_override": 5}),
+    "ceil_rectangular": ((1, 1, 7, 8), {"kernel_size": (3, 2), "stride": (2, 3),
+                                        "padding": (1, 0), "ceil_mode": True}),
+    "ceil_unbatched": ((2, 5, 4), {"kernel_size": 2, "stride": (2, 3), "ceil_mode": True,
+                                   "count_include_pad": False}),
+    "pad_count_no_ceil": ((1, 1, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    "no_pad_count_no_ceil": ((1, 1, 5, 5), {"kernel_size": 3, "stride": 2, "padding": 1,
+                                            "count_include_pad": False}),
+}
+
+
+def avg_pool_both_kernels(x: np.ndarray, kwargs: dict) -> dict:
+    """{kind: (output, input gradient)} of avg_pool2d with the fast and the reference kernels,
+    the gradient for a fixed random output gradient."""
+    results = {}
+    try:
+        for kind in ("fast", "reference"):
+            mg.set_kernels(kind)
+            tensor = mg.tensor(x, requires_grad=True)
+            out = F.avg_pool2d(tensor, **kwargs)
+            grad = np.random.default_rng(0).standard_normal(out.shape).astype(x.dtype)
+            out.backward(mg.tensor(grad))
+            results[kind] = (out.detach().numpy(), tensor.grad.numpy())
+    finally:
+        mg.set_kernels("fast")
+    return results
+
+
+# Ones in, kernel 3, stride 2, padding 1, ceil_mode on a 6x6 input: 4 windows per axis,
+# starting at -1, 1, 3, 5. The last one covers row 5 (real), 6 (padding) and 7 (past the
+# padding, never counted). Per axis: real pixels 2, 3, 3, 1; pixels counted with padding
+# 3, 3, 3, 2.
+REAL = np.array([2.0, 3.0, 3.0, 1.0])
+WITH_PADDING = np.array([3.0, 3.0, 3.0, 2.0])
+CORNER_KNOWN_VALUES = [
+    ({}, np.outer(REAL / WITH_PADDING, REAL / WITH_PADDING)),
+    ({"count_include_pad": False}, np.ones((4, 4))),
+    ({"divisor_override": 2}, np.outer(REAL, REAL) / 2),
+    ({"count_include_pad": False, "divisor_override": 4}, np.outer(REAL, REAL) / 4),
+]
+
+
+@pytest.mark.parametrize("kind", ["fast", "reference"])
+@pytest.mark.parametrize("kwargs, expected", CORNER_KNOWN_VALUES)
+def test_avg_pool2d_ceil_mode_known_values(kind, kwargs, expected):
+    try:
+        mg.set_kernels(kind)
+        x = mg.ones(1, 1, 6, 6, dtype=mg.float64, requires_grad=True)
+        out = F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, **kwargs)
+        out.sum().backward()
+    finally:
+        mg.set_kernels("fast")
+    np.testing.assert_allclose(out.detach().numpy()[0, 0], expected, rtol=1e-12)
+    # the gradient of the sum: each pixel gets 1 / divisor from every window it is in
+    assert x.grad.sum().item() == pytest.approx(out.sum().item())
+
+
+def test_avg_pool2d_ceil_overhang_without_padding_averages_real_pixels():
+    """5x5 ones, 2x2 windows, stride 2, ceil_mode: the third window per axis sees one real
+    pixel and nothing else counts, so every output is 1 (not 0.5 or 0.25)."""
+    for kind in ("fast", "reference"):
+        try:
+            mg.set_kernels(kind)
+            out = F.avg_pool2d(mg.ones(1, 1, 5, 5), 2, ceil_mode=True)
+        finally:
+            mg.set_kernels("fast")
+        np.testing.assert_array_equal(out.numpy(), np.ones((1, 1, 3, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", sorted(AVG_CORNERS))
+def test_avg_pool2d_corners_match_reference_kernels(name):
+    shape, kwargs = AVG_CORNERS[name]
+    x = np.random.default_rng(7).standard_normal(shape)
+    results = avg_pool_both_kernels(x, kwargs)
+    for fast, reference in zip(results["fast"], results["reference"]):
+        np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(AVG_CORNERS))
+def test_avg_pool2d_corners_match_torch(torch, name, dtype):
+    shape, kwargs = AVG_CORNERS[name]
+    x = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    results = avg_pool_both_kernels(x, kwargs)
+    (_, _), (expected_outs, expected_grads) = run_both(
+        torch, lambda x: F.avg_pool2d(x, **kwargs),
+        lambda x: torch.nn.functional.avg_pool2d(x, **kwargs), [x])
+    for out, grad in results.values():
+        assert_matches(out, expected_outs[0], dtype)
+        assert_matches(grad, expected_grads[0], dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -408,8 +529,9 @@ def test_unbatched_input_matches_batch_of_one():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 6, 5)).astype(np.float32)
     weight = mg.tensor(rng.standard_normal((2, 3, 3, 3)).astype(np.float32))
-    for op in (lambda t: F.conv2d(t, weight, padding="same"), POOLS["max_pool2d"],
-               POOLS["avg_pool2d"], POOLS["adaptive_avg_pool2d"]):
+    for op in (lambda t: F.conv2d(t, weight, padding="same"),
+               *(lambda t, name=name: POOLS[name](F, t)
+                 for name in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"))):
         single, batch = mg.tensor(x, requires_grad=True), mg.tensor(x[None], requires_grad=True)
         out, out_batch = op(single), op(batch)
         np.testing.assert_array_equal(out.data, out_batch.data[0])

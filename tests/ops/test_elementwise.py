@@ -215,18 +215,20 @@ def test_add_and_sub_alpha():
 
 
 # ---- dtypes ----------------------------------------------------------------------------------
-def float32_cases():
-    """(label, function, inputs) for every differentiable op, in float32."""
+def float32_cases(lib=mg):
+    """(label, function, inputs) for every differentiable op, in float32; `lib` is minigrad or
+    torch, so the same cases run on both."""
     rng = np.random.default_rng(0)
     positive = rng.uniform(0.5, 2.0, (2, 3)).astype(np.float32)
     row = rng.uniform(0.5, 2.0, (3,)).astype(np.float32)
-    mask = mg.tensor(np.array([True, False, True]))
-    cases = [(name, getattr(mg, name), [positive]) for name in UNARY]
-    cases += [(name, getattr(mg, name), [positive, row]) for name in BINARY]
+    high = 1.5 if lib is mg else lib.tensor(1.5)  # torch's clamp takes no tensor/number mix
+    mask = lib.tensor(np.array([True, False, True]))
+    cases = [(name, getattr(lib, name), [positive]) for name in UNARY]
+    cases += [(name, getattr(lib, name), [positive, row]) for name in BINARY]
     cases += [
         ("clamp", lambda t: t.clamp(0.7, 1.5), [positive]),
-        ("clamp tensors", lambda t, lo: mg.clamp(t, lo, 1.5), [positive, row]),
-        ("where", lambda a, b: mg.where(mask, a, b), [positive, row]),
+        ("clamp tensors", lambda t, lo: lib.clamp(t, lo, high), [positive, row]),
+        ("where", lambda a, b: lib.where(mask, a, b), [positive, row]),
         ("masked_fill", lambda t: t.masked_fill(mask, 0.25), [positive]),
         ("x * 2.0", lambda t: t * 2.0, [positive]),
         ("2.0 - x", lambda t: 2.0 - t, [positive]),
@@ -235,7 +237,7 @@ def float32_cases():
         ("2 ** x", lambda t: 2 ** t, [positive]),
         ("-x", lambda t: -t, [positive]),
         ("abs(x)", lambda t: abs(t), [positive]),
-        ("x + 0-dim float64", lambda t: t + mg.tensor(2.0, dtype=mg.float64), [positive]),
+        ("x + 0-dim float64", lambda t: t + lib.tensor(2.0, dtype=lib.float64), [positive]),
     ]
     return cases
 
@@ -251,6 +253,19 @@ def test_float32_in_float32_out_and_grads_and_inputs_not_mutated(label, function
     for tensor, copy in zip(tensors, copies):
         assert tensor.grad is not None and tensor.grad.dtype == mg.float32, label
         np.testing.assert_array_equal(tensor.data, copy)
+
+
+CASE_LABELS = [case[0] for case in float32_cases()]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("index", range(len(CASE_LABELS)), ids=CASE_LABELS)
+def test_float32_cases_match_torch(index, dtype):
+    """The dtype cases above, for values and gradients against PyTorch."""
+    torch = pytest.importorskip("torch")
+    _, ours, inputs = float32_cases()[index]
+    _, theirs, _ = float32_cases(torch)[index]
+    compare_with_torch(torch, ours, theirs, inputs, dtype)
 
 
 def test_promotion_follows_pytorch():

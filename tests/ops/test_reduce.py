@@ -307,6 +307,15 @@ def compare_with_torch(torch, mg_function, torch_function, array, dtype, seed=0)
                                **TOLERANCES[dtype])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(FLOAT32_CASES))
+def test_float32_cases_match_torch(name, dtype):
+    """The dtype cases above, each call run on torch tensors too, for values."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).uniform(0.5, 2.0, (2, 3))
+    compare_with_torch(torch, FLOAT32_CASES[name], FLOAT32_CASES[name], x, dtype)
+
+
 def reduction_cases():
     """(label, call) pairs; each call works on minigrad and torch tensors alike."""
     cases = []

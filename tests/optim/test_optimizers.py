@@ -43,6 +43,14 @@ CONFIGS = [
     ("Adadelta", {}),
     ("Adadelta", {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1}),
     ("Adadelta", {"eps": 1e-4, "maximize": True}),
+    # edges: a weight decay of exactly 1, and the ends of each allowed range
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 1.0}),
+    ("Adam", {"lr": 0.01, "betas": (0.0, 0.0), "weight_decay": 1.0}),
+    ("AdamW", {"lr": 0.01, "maximize": True, "weight_decay": 1.0}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.0, "weight_decay": 1.0}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 1.0, "eps": 0.0, "initial_accumulator_value": 0.1}),
+    ("Adadelta", {"rho": 0.0, "weight_decay": 1.0}),
+    ("Adadelta", {"rho": 1.0, "lr": 0.0}),
 ]
 CONFIG_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kwargs.items())}"
               for name, kwargs in CONFIGS]
@@ -317,6 +325,18 @@ INVALID_OPTIONS = [
      "Invalid initial_accumulator_value value: -0.5"),
     ("Adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
     ("Adadelta", {"lr": -0.5}, "Invalid learning rate: -0.5"),
+    ("Adadelta", {"rho": -0.1}, "Invalid rho value: -0.1"),
+    ("Adadelta", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("Adadelta", {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+    ("Adagrad", {"lr": -0.1}, "Invalid learning rate: -0.1"),
+    ("Adagrad", {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+    ("Adagrad", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("RMSprop", {"lr": -0.1}, "Invalid learning rate: -0.1"),
+    ("RMSprop", {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+    ("AdamW", {"lr": -0.1}, "Invalid learning rate: -0.1"),
+    ("AdamW", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("AdamW", {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+    ("AdamW", {"betas": (-0.1, 0.9)}, "Invalid beta parameter at index 0: -0.1"),
 ]
 
 
