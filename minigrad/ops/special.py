@@ -394,8 +394,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
 def lerp(input: Tensor, end: Tensor, weight: Tensor | float) -> Tensor:
     """input + weight * (end - input): linear interpolation, weight a number or a tensor.
 
-    input, end (and a tensor weight) must be floating and of one dtype, as in PyTorch; all
-    three broadcast.
+    input, end (and a weight tensor that is not 0-d) must be floating and of one dtype, as in
+    PyTorch; all three broadcast.
     """
     require_tensors("lerp", input=input, end=end)
     if not isinstance(weight, (Tensor, int, float, np.number)) or isinstance(weight, bool):
@@ -403,6 +403,8 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | float) -> Tensor:
                         f"not {type(weight).__name__}")
     if not dtypes.is_floating(input.dtype):
         raise not_implemented("lerp", "lerp_kernel_scalar", input.dtype)
+    if isinstance(weight, Tensor) and weight.ndim == 0 and dtypes.is_floating(weight.dtype):
+        weight = cast(weight, input.dtype)  # a 0-d weight acts as a number, as in PyTorch
     tensors = {"end": end} if not isinstance(weight, Tensor) else {"end": end, "weight": weight}
     for name, tensor in tensors.items():
         if tensor.dtype != input.dtype:

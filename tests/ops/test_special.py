@@ -275,6 +275,8 @@ def test_integer_and_mixed_dtype_errors_like_torch():
         mg.lerp(mg.ones(2), mg.ones(2, dtype=mg.float64), 0.5)
     with pytest.raises(RuntimeError, match="lerp.*weight"):
         mg.lerp(mg.ones(2), mg.ones(2), mg.ones(2, dtype=mg.float64))
+    scalar_weight = mg.lerp(mg.ones(2), mg.ones(2) * 3, mg.tensor(0.5, dtype=mg.float64))
+    assert scalar_weight.dtype == mg.float32 and scalar_weight.tolist() == [2.0, 2.0]
     with pytest.raises(RuntimeError, match="polygamma.*negative"):
         mg.polygamma(-1, mg.ones(2))
     with pytest.raises(TypeError, match="polygamma.*'n'"):
