@@ -318,6 +318,65 @@ class Logit(Function):
             return xp.where((x < eps) | (x > 1 - eps), 0, slope)
 
 
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+class Ndtr(Function):
+    """The standard normal CDF; d/dx = exp(-x ** 2 / 2) / sqrt(2 pi)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save(x)
+        return np.asarray(_scipy_special().ndtr(x)).astype(x.dtype, copy=False)
+
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        return grad * (xp.exp(x * x * -0.5) * _INV_SQRT_2PI)
+
+
+class LogNdtr(Function):
+    """log of the standard normal CDF, accurate far in the left tail;
+    d/dx = exp(-x ** 2 / 2 - out) / sqrt(2 pi)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with _quiet():
+            out = np.asarray(_scipy_special().log_ndtr(x)).astype(x.dtype, copy=False)
+        self.save(x, out)
+        return out
+
+    def backward(self, xp: Any, grad: Any, x: Any, out: Any) -> Any:
+        with _quiet():
+            return grad * (xp.exp(x * x * -0.5 - out) * _INV_SQRT_2PI)
+
+
+class Ndtri(Function):
+    """The inverse of the standard normal CDF on (0, 1);
+    d/dp = sqrt(2 pi) exp(out ** 2 / 2)."""
+
+    def forward(self, p: np.ndarray) -> np.ndarray:
+        with _quiet():
+            out = np.asarray(_scipy_special().ndtri(p)).astype(p.dtype, copy=False)
+        self.save(out)
+        return out
+
+    def backward(self, xp: Any, grad: Any, out: Any) -> Any:
+        with _quiet():
+            return grad * (xp.exp(out * out * 0.5) * _SQRT_2PI)
+
+
+class Entr(Function):
+    """-x log x for x > 0, 0 at 0, -inf below; d/dx = -(1 + log x) (PyTorch's formula)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save(x)
+        with _quiet():
+            out = np.where(x < 0, -np.inf, np.where(x == 0, 0, -x * np.log(x)))  # NaN stays
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, xp: Any, grad: Any, x: Any) -> Any:
+        with _quiet():
+            return grad * -(xp.log(x) + 1)
+
+
 # ---- public functions -----------------------------------------------------------------------
 def log2(input: Tensor) -> Tensor:
     """Base-2 logarithm, elementwise."""
@@ -367,6 +426,26 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     if n < 0:
         raise RuntimeError(f"polygamma(n, x) does not support negative n (got n={n})")
     return Polygamma.apply(_float_input("polygamma", input), n=int(n))
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF: the area under the Gaussian left of input."""
+    return Ndtr.apply(_float_input("ndtr", input))
+
+
+def log_ndtr(input: Tensor) -> Tensor:
+    """log(ndtr(input)), accurate far in the left tail."""
+    return LogNdtr.apply(_float_input("log_ndtr", input))
+
+
+def ndtri(input: Tensor) -> Tensor:
+    """The argument at which the standard normal CDF equals input (-inf at 0, inf at 1)."""
+    return Ndtri.apply(_float_input("ndtri", input))
+
+
+def entr(input: Tensor) -> Tensor:
+    """Elementwise entropy -input * log(input) (0 at 0, -inf for negative input)."""
+    return Entr.apply(_float_input("entr", input))
 
 
 def _polygamma_method(self: Tensor, n: int) -> Tensor:

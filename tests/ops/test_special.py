@@ -343,3 +343,41 @@ def test_inputs_are_not_mutated_and_float32_stays_float32():
     out.sum().backward()
     assert x.grad.dtype == mg.float32
     np.testing.assert_array_equal(x.detach().numpy(), data)
+
+
+# ---- torch.special's normal-distribution functions and entr ----------------------------------
+NORMAL = {"ndtr": {}, "log_ndtr": {"low": -8.0, "high": 3.0},
+          "ndtri": {"low": 0.05, "high": 0.95}, "entr": {"low": 0.1, "high": 3.0}}
+
+
+@pytest.mark.parametrize("name", sorted(NORMAL))
+@SOME
+@given(data=st.data())
+def test_normal_functions_match_torch_special(name, data):
+    torch = pytest.importorskip("torch")
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    x = data.draw(arrays(ANY_SHAPE, dtype=dtype, **NORMAL[name]))
+    ours, theirs = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = getattr(mg.special, name)(ours), getattr(torch.special, name)(theirs)
+    tolerance = {"rtol": 2e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-9}
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tolerance)
+    weights = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)
+    (out * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), **tolerance)
+
+
+@pytest.mark.parametrize("name", sorted(NORMAL))
+def test_normal_functions_gradcheck_gradgradcheck_and_edges(name):
+    torch = pytest.importorskip("torch")
+    function = getattr(mg.special, name)
+    x = mg.tensor(np.array([0.2, 0.45, 0.8]))
+    assert gradcheck(function, [x])
+    assert gradgradcheck(function, [x])
+    edges = np.array([-40.0, -1.0, 0.0, 1.0, 1.5, np.inf, -np.inf, np.nan], dtype=np.float32)
+    with np.errstate(all="raise"):
+        ours = function(mg.tensor(edges)).numpy()
+    theirs = getattr(torch.special, name)(torch.tensor(edges)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, equal_nan=True)
+    assert function(mg.tensor([1, 0])).dtype == mg.float32
