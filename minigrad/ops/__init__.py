@@ -20,6 +20,7 @@ from . import (
     decomposition,
     elementwise,
     indexing,
+    indexing_inplace,
     inplace,
     linalg,
     loss,
@@ -32,11 +33,13 @@ from . import (
     scan,
     shaping,
     sort,
+    statistics,
     tensor_api,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            tensor_api, indexing, shaping, linalg, decomposition, norms, scan, sort)
+            tensor_api, indexing, shaping, linalg, decomposition, norms, scan, sort,
+            statistics, indexing_inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
