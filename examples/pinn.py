@@ -40,7 +40,7 @@ def residual(net: nn.Module, x: mg.Tensor) -> mg.Tensor:
 
 def relative_error(net: nn.Module, points: int = 1001) -> float:
     """||u - sin(pi x)|| / ||sin(pi x)|| on an even grid of [0, 1]."""
-    x = mg.tensor(np.linspace(0, 1, points).reshape(-1, 1))
+    x = mg.tensor(np.linspace(0, 1, points, dtype=np.float32).reshape(-1, 1))
     with mg.no_grad():
         u = solution(net, x).numpy().ravel()
     exact = np.sin(np.pi * x.numpy().ravel())
@@ -53,7 +53,7 @@ def train(steps: int, seed: int = 0, log_every: int = 500) -> float:
                         nn.Linear(32, 1))
     optimizer = mg.optim.Adam(net.parameters(), lr=3e-3)
     scheduler = mg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    x = mg.tensor(np.linspace(0, 1, 64).reshape(-1, 1), requires_grad=True)
+    x = mg.tensor(np.linspace(0, 1, 64, dtype=np.float32).reshape(-1, 1), requires_grad=True)
     for step in range(1, steps + 1):
         loss = (residual(net, x) ** 2).mean()
         optimizer.zero_grad()

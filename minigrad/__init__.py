@@ -61,6 +61,7 @@ from . import (
                        models,
                        nn,
                        optim,
+                       special,
                        utils,
 )
 from .profiler import profile
@@ -96,7 +97,7 @@ __all__ = [
     "int16", "int32", "int64", "is_grad_enabled", "is_inference_mode_enabled", "linspace",
     "load", "long", "manual_seed", "models", "nn", "no_grad",
     "ones", "ones_like", "optim", "profile", "rand", "randint", "randn", "save",
-    "set_grad_enabled", "set_rng_state", "summary", "tensor", "uint8", "utils", "zeros",
+    "set_grad_enabled", "set_rng_state", "special", "summary", "tensor", "uint8", "utils", "zeros",
     "zeros_like",
 ]
 # factories, dtypes and devices with PyTorch's names (issue 13)

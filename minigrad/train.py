@@ -16,6 +16,7 @@ fresh and says so. Every argument is checked before training starts.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="BLAS threads for NumPy (default 1: more threads on these "
                              "small GEMMs are mostly contention; see benchmarks/RESULTS.md)")
     parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
+    parser.add_argument("--logdir", default=None, metavar="DIR",
+                        help="write TensorBoard event files there: loss, accuracy, learning "
+                             "rate and gradient histograms per epoch (needs tensorboardX: pip "
+                             "install 'minigrad[tensorboard]')")
     return parser
 
 
@@ -131,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         parser.error(f"--momentum applies to --optimizer sgd only (this run uses "
                      f"{args.optimizer})")
     checks.check_paths(parser, args)
+    if args.logdir is not None:
+        _check_logdir(parser, args.logdir)
     run: dict[str, Any] = {"saved": False}
     with threadpool_limits(limits=args.threads, user_api="blas"):
         try:
@@ -140,6 +147,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             saved = f"; last checkpoint {args.save}" if run["saved"] else ""
             print(f"\ninterrupted{saved}", file=sys.stderr)
             raise SystemExit(130) from None
+
+
+def _check_logdir(parser: argparse.ArgumentParser, logdir: str) -> None:
+    """--logdir needs tensorboardX and a directory that is, or can be made, writable."""
+    try:
+        from .utils import tensorboard  # noqa: F401 - raises ImportError without tensorboardX
+    except ImportError as error:
+        parser.error(f"--logdir: {error}")
+    target = Path(logdir)
+    if target.exists() and not target.is_dir():
+        parser.error(f"--logdir {logdir} is a file, not a directory")
+    ancestor = target.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        parser.error(f"--logdir {logdir}: directory {ancestor} is not writable")
 
 
 def _prepare(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
@@ -194,6 +217,11 @@ def _train(args: argparse.Namespace, run: dict[str, Any]) -> dict[str, Any]:
         print(f"nothing to train: {args.resume} already holds {start_epoch} epochs and "
               f"--epochs {args.epochs} is the total; pass --epochs {start_epoch + 1} or more "
               f"to train further")
+    writer = None
+    if args.logdir is not None:
+        from .utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(args.logdir)
     for epoch in range(start_epoch, args.epochs):
         started = time.perf_counter()
         train_loss, train_accuracy = train_epoch(
@@ -208,6 +236,12 @@ def _train(args: argparse.Namespace, run: dict[str, Any]) -> dict[str, Any]:
         print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc "
               f"{train_accuracy:.4f} | test loss {test_loss:.4f} acc {test_accuracy:.4f} | "
               f"{seconds:.1f} s", flush=True)
+        if writer is not None:
+            from .utils.tensorboard import log_epoch
+
+            log_epoch(writer, epoch + 1, train_loss=train_loss, train_accuracy=train_accuracy,
+                      test_loss=test_loss, test_accuracy=test_accuracy,
+                      lr=optimizer.param_groups[0]["lr"], model=model)
         if args.save:
             Path(args.save).parent.mkdir(parents=True, exist_ok=True)
             save_checkpoint(args.save, model, optimizer, epoch=epoch + 1,
@@ -215,6 +249,9 @@ def _train(args: argparse.Namespace, run: dict[str, Any]) -> dict[str, Any]:
                                    "run": {"model": args.model, "optimizer": args.optimizer,
                                            "dataset": args.dataset}})
             run["saved"] = True
+    if writer is not None:
+        writer.close()
+        print(f"TensorBoard logs: {args.logdir}")
     trained = args.epochs > start_epoch
     if trained:
         print(f"test accuracy: {history.test_accuracy[-1]:.4f}")

@@ -120,3 +120,30 @@ def test_bad_arguments_and_damaged_files(tmp_path):
     events_file.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="damaged"):
         list(read_events(events_file))
+
+
+def test_training_cli_logdir_writes_events_read_back(tmp_path, capsys):
+    from minigrad.train import main
+
+    logdir = tmp_path / "runs"
+    main(["--dataset", "digits", "--epochs", "2", "--train-limit", "128", "--batch-size", "32",
+          "--no-progress", "--logdir", str(logdir)])
+    assert f"TensorBoard logs: {logdir}" in capsys.readouterr().out
+    tags = {}
+    for step, tag, _ in summaries(logdir):
+        tags.setdefault(tag, set()).add(step)
+    for tag in ("Loss/train", "Loss/test", "Accuracy/train", "Accuracy/test", "LearningRate"):
+        assert tags[tag] == {1, 2}, tag
+    assert any(tag.startswith("Gradients/conv1.weight") for tag in tags)
+    assert any(tag.startswith("GradientNorm/fc3.bias") for tag in tags)
+
+
+def test_training_cli_logdir_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    from minigrad.train import main
+
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(SystemExit) as stop:
+        main(["--logdir", str(path), "--epochs", "1"])
+    assert stop.value.code == 2
+    assert "--logdir" in capsys.readouterr().err

@@ -136,6 +136,8 @@ class Function:
         if hooks.anomaly_checker is not None:
             hooks.anomaly_checker.check_forward(function, output)
         result = Tensor._from_op(output, requires_grad=record)
+        if hooks.op_recorder is not None:
+            hooks.op_recorder.record(function, inputs, result)
         _mark_view(result, inputs, cls, options, grad_enabled)
         if record:
             function._link(inputs, result)

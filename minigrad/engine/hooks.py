@@ -11,6 +11,7 @@ from typing import Any
 active_profiler: Any = None   # has time_forward(function, arrays, options), time_backward(function, run)
 anomaly_checker: Any = None   # has check_forward(function, output), check_backward(function, grads)
 backward_observers: list = []  # callables (function, grad) called as each node's grad is ready
+op_recorder: Any = None  # has record(function, inputs, output) and created(tensor): every op
 
 # Graph-leak watch (see minigrad/optim/graph_leak.py): optimizers count their steps here;
 # `Function._link` notes in each node the oldest step its graph reaches back to and, for a

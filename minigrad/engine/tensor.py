@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, hooks
 from .function import Function
 
 __all__ = ["Tensor", "checked_data", "normalize_dim"]
@@ -68,6 +68,8 @@ class Tensor:
         """Wrap an op's output array without copying it."""
         tensor = cls.__new__(cls)
         tensor._init(np.asarray(array), requires_grad)
+        if hooks.op_recorder is not None:
+            hooks.op_recorder.created(tensor)
         return tensor
 
     # ---- attributes -------------------------------------------------------------------

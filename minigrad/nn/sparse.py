@@ -1,19 +1,18 @@
-"""Embedding: a lookup table of learned vectors, indexed by integer tensors."""
+"""Embedding and EmbeddingBag: lookup tables of learned vectors, indexed by integer tensors."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import creation
 from ..engine import Tensor, dtypes
+from . import functional as F
 from . import init
 from ._utils import check_device
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
@@ -38,9 +37,6 @@ class Embedding(Module):
                                  f"(got padding_idx={padding_idx}, "
                                  f"num_embeddings={num_embeddings})")
             padding_idx = padding_idx % num_embeddings
-        if scale_grad_by_freq:
-            raise NotImplementedError("Embedding: scale_grad_by_freq=True is not implemented "
-                                      "in minigrad")
         if sparse:
             raise NotImplementedError("Embedding: sparse=True (sparse gradients) is not "
                                       "implemented in minigrad")
@@ -68,45 +64,8 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        indices = self._checked_indices(input)
-        if self.max_norm is not None:
-            self._renormalize(indices)
-        output = self.weight[input]
-        if self.padding_idx is None:
-            return output
-        # rows looked up at padding_idx keep their value but pass no gradient to weight
-        is_padding = (indices == self.padding_idx)[..., None]
-        keep = Tensor._from_op((~is_padding).astype(self.weight.dtype))
-        constant = Tensor._from_op(
-            np.where(is_padding, self.weight.data[self.padding_idx], 0).astype(self.weight.dtype))
-        return output * keep + constant
-
-    def _checked_indices(self, input: Any) -> np.ndarray:
-        if not isinstance(input, Tensor):
-            raise TypeError(f"embedding: argument 'indices' must be Tensor, not "
-                            f"{type(input).__name__}")
-        indices = input.data
-        if indices.dtype.kind not in "iu":
-            raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have "
-                               f"one of the following scalar types: Long, Int; but got "
-                               f"{indices.dtype} instead (shape {input.shape})")
-        if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):
-            raise IndexError(f"embedding: index out of range in self (indices span "
-                             f"[{indices.min()}, {indices.max()}], num_embeddings="
-                             f"{self.num_embeddings})")
-        return indices
-
-    def _renormalize(self, indices: np.ndarray) -> None:
-        """Scale the looked-up rows with norm > max_norm down to max_norm, in place."""
-        rows = np.unique(indices)
-        norms = np.linalg.norm(self.weight.data[rows].astype(np.float64), ord=self.norm_type,
-                               axis=1)
-        too_long = norms > self.max_norm
-        if not too_long.any():
-            return
-        scale = self.max_norm / (norms[too_long] + 1e-7)
-        self.weight.data[rows[too_long]] *= scale[:, None].astype(self.weight.dtype)
-        self.weight._version[0] += 1
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -116,6 +75,8 @@ class Embedding(Module):
             text += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
         return text
 
     @classmethod
@@ -134,3 +95,86 @@ class Embedding(Module):
         return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze,
                    padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxes of embeddings over bags, without the per-entry (*, D) tensor.
+
+    Bags are the rows of a 2-D input, or the slices of a 1-D input starting at `offsets`.
+    weight (num_embeddings, embedding_dim) starts as N(0, 1), the padding_idx row as zeros;
+    entries equal to padding_idx are left out of their bag.
+    Shape: (B, L) or (M,) with offsets (B,) -> (B, embedding_dim).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight: Tensor | None = None,
+                 include_last_offset: bool = False, padding_idx: int | None = None,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_device(device, "EmbeddingBag")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("padding_idx must be within num_embeddings")
+            padding_idx = padding_idx % num_embeddings
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got "
+                             f"{mode!r}")
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+        self.padding_idx = padding_idx
+        if _weight is None:
+            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"EmbeddingBag: Shape of weight {tuple(_weight.shape)} does "
+                                 f"not match num_embeddings and embedding_dim "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input: Tensor, offsets: Tensor | None = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse,
+                               per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm!r}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type!r}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag whose weight is `embeddings` (2-D); frozen by default."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                             f"{embeddings.shape}")
+        rows, cols = embeddings.shape
+        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                  embeddings, include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag

@@ -15,31 +15,50 @@ from ..engine import Tensor
 from ..engine import namespace as _engine_namespace
 from . import (
     activation,
+    activation_extra,
+    aliases,
+    binary_math,
     cast,
     conv,
+    conv1d,
+    conv3d,
+    ctc,
     decomposition,
+    distance,
     elementwise,
+    embedding,
+    fold,
     indexing,
     indexing_inplace,
     inplace,
     linalg,
+    logical,
     loss,
+    loss_extra,
     matmul,
     movement,
     namespace,
+    normalization,
     norms,
     pool,
+    pool1d3d,
     reduce,
+    resample,
+    rounding,
+    sampling,
     scan,
     shaping,
     sort,
+    special,
     statistics,
     tensor_api,
+    trigonometric,
 )
 
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
-            tensor_api, indexing, shaping, linalg, decomposition, norms, scan, sort,
-            statistics, indexing_inplace)
+            rounding, trigonometric, special, logical, binary_math, aliases, normalization,
+            resample, sampling, conv1d, conv3d, pool1d3d, fold, tensor_api, indexing, shaping,
+            linalg, decomposition, norms, scan, sort, statistics, indexing_inplace)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}

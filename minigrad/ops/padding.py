@@ -135,7 +135,15 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         raise RuntimeError(f"pad: Padding mode {mode!r} doesn't take in value argument "
                            f"(got value={value})")
     _check_index_pad(input, pad, mode)
+    if any(size == 0 for size in _padded_sizes(input.shape, pad)):
+        return ConstantPad.apply(input, pad=pad, value=0)  # an empty result: nothing to copy
     return IndexPad.apply(input, pad=pad, mode=mode)
+
+
+def _padded_sizes(shape: tuple[int, ...], pad: tuple[int, ...]) -> list[int]:
+    """The output size of each padded dim, last dim first."""
+    return [shape[len(shape) - 1 - pair] + pad[2 * pair] + pad[2 * pair + 1]
+            for pair in range(len(pad) // 2)]
 
 
 def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
@@ -146,6 +154,11 @@ def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
             f"pad: Padding size {len(pad)} is not supported for {input.ndim}D input tensor "
             f"in mode {mode!r} (pads of 2, 4, 6 need 2-3D, 3-4D, 4-5D inputs; shape "
             f"{input.shape})")
+    sizes = _padded_sizes(input.shape, pad)
+    # PyTorch refuses reflect / replicate only when every padded dim comes out empty
+    if mode != "circular" and all(size < 1 for size in sizes):
+        raise RuntimeError(f"pad: input {list(input.shape)} is too small for padding {pad} "
+                           f"in mode {mode!r}: calculated output sizes {sizes[::-1]}")
     for pair in range(padded):
         axis = input.ndim - 1 - pair
         size = input.shape[axis]
@@ -156,10 +169,6 @@ def _check_index_pad(input: Tensor, pad: tuple[int, ...], mode: str) -> None:
                 f"but got: padding ({left}, {right}) at dimension {axis} of input "
                 f"{list(input.shape)}")
         kept = size + min(left, 0) + min(right, 0)  # what is left after negative padding
-        if kept <= 0:
-            raise RuntimeError(f"pad: padding ({left}, {right}) leaves nothing of dimension "
-                               f"{axis} of input {list(input.shape)} to pad from in mode "
-                               f"{mode!r}")
         if mode == "circular" and max(left, right) > kept:
             raise RuntimeError(f"pad: Padding value causes wrapping around more than once "
                                f"(padding ({left}, {right}) at dimension {axis} of input "

@@ -10,7 +10,9 @@ function returning one. A class or function that takes `in_channels` or `input_s
 from --input-size. The script runs one forward pass on random normal input in eval mode (so
 BatchNorm uses its running statistics and a batch of 1 works; --train for training mode), with
 --grads a cross-entropy backward on random labels, and writes the picture; the format comes
-from the file's extension (svg, png, pdf; .gv or .dot writes the graphviz source).
+from the file's extension (svg, png, pdf; .gv or .dot writes the graphviz source) or from
+--format; `--format onnx` (or a .onnx file) writes the model as ONNX instead of a picture
+(needs the `onnx` extra: pip install 'minigrad[onnx]').
 """
 
 from __future__ import annotations
@@ -30,18 +32,20 @@ from minigrad import nn
 from .grads import record_grads
 from .graph import AUTO_COLLAPSE_NODES, draw_graph
 
-FORMATS = ("svg", "png", "pdf", "gv", "dot")
+FORMATS = ("svg", "png", "pdf", "gv", "dot", "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}.svg")
-    checks.check_output_path(parser, "--output", str(output_path), FORMATS)
-    if output_path.suffix.lower() not in (".gv", ".dot") and shutil.which("dot") is None:
+    output_path = Path(args.output or f"{args.model.split(':')[-1].lower()}."
+                                      f"{args.format or 'svg'}")
+    checks.check_output_path(parser, "--output", str(output_path),
+                             None if args.format else FORMATS)
+    file_format = args.format or output_path.suffix.lstrip(".").lower()
+    if file_format not in ("gv", "dot", "onnx") and shutil.which("dot") is None:
         parser.error(f"writing {output_path} needs Graphviz's `dot` program on PATH "
                      f"(apt-get install graphviz), or write the source with -o NAME.gv")
-    file_format = output_path.suffix.lstrip(".").lower()
     try:
         size = _input_size(args.input_size)
         model = _build_model(args.model, size)
@@ -58,15 +62,14 @@ def main(argv: list[str] | None = None) -> int:
 def _draw(args: argparse.Namespace, model: Any, size: tuple[int, ...], output_path: Path,
           file_format: str) -> int:
     """Run the model once (and backward with --grads), draw it and write the picture."""
-    parser = _parser()
     model.train(args.train)
     mg.manual_seed(args.seed)
     inputs = mg.randn(*size)
-    try:
-        outputs, grads, names = _run(model, inputs, args.grads)
-    except (ValueError, RuntimeError) as error:
-        mode = "training" if args.train else "eval"
-        parser.error(f"the model failed on input {size} in {mode} mode: {error}")
+    if file_format == "onnx":
+        if args.grads:
+            _parser().error("--grads draws gradients; it cannot be combined with --format onnx")
+        return _write_onnx(_parser(), model, inputs, output_path)
+    outputs, grads, names = _run(model, inputs, args.grads)  # errors: main's usage error
 
     graph = draw_graph(outputs, model, show_grads=args.grads, grads=grads,
                        collapse_modules=args.collapse, max_depth=args.max_depth,
@@ -109,8 +112,11 @@ def _parser() -> argparse.ArgumentParser:
                                       "module:attr (a Module class, instance or factory)")
     parser.add_argument("--input-size", default="1,1,28,28",
                         help="input shape, comma separated (default 1,1,28,28)")
-    parser.add_argument("-o", "--output", help="output file: .svg, .png, .pdf, .gv "
+    parser.add_argument("-o", "--output", help="output file: .svg, .png, .pdf, .gv, .onnx "
                                                "(default <model>.svg)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default: from the file's extension); onnx "
+                             "writes the model as an ONNX file")
     parser.add_argument("--grads", action="store_true",
                         help="backward a cross-entropy loss on random labels and colour nodes "
                              "by gradient norm")
@@ -131,6 +137,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=checks.seed, default=0,
                         help="seed for input, labels and init")
     return parser
+
+
+def _write_onnx(parser: argparse.ArgumentParser, model: Any, inputs: Any,
+                output_path: Path) -> int:
+    """Export the model (run on `inputs`) as ONNX instead of drawing it."""
+    try:
+        from .. import onnx as mg_onnx
+    except ImportError as error:
+        parser.error(str(error))
+    try:
+        proto = mg_onnx.export(model, inputs, str(output_path))
+    except NotImplementedError as error:
+        parser.error(str(error))
+    print(f"wrote {output_path} ({len(proto.graph.node)} ONNX nodes, opset "
+          f"{proto.opset_import[0].version}, {type(model).__name__}, input "
+          f"{tuple(inputs.shape)}, batch axis dynamic)")
+    return 0
 
 
 def _input_size(text: str) -> tuple[int, ...]:
