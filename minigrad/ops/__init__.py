@@ -18,6 +18,7 @@ from . import (
     activation_extra,
     aliases,
     attention,
+    batch_norm,
     binary_math,
     cast,
     conv,
