@@ -61,7 +61,9 @@ from . import (
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
             rounding, trigonometric, special, logical, binary_math, aliases, normalization,
             resample, sampling, conv1d, conv3d, pool1d3d, fold, tensor_api, indexing, shaping,
-            linalg, decomposition, norms, scan, sort, statistics, indexing_inplace)
+            linalg, decomposition, norms, scan, sort, statistics, indexing_inplace,
+            activation_extra, loss_extra, ctc, distance, embedding, attention, recurrent,
+            batch_norm)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}
