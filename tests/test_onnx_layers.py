@@ -80,3 +80,51 @@ def test_transformer_encoder_layer(batch_first, norm_first, tmp_path):
     shape, axis = ((2, 5, 16), 0) if batch_first else ((5, 2, 16), 1)
     proto = _check(model, shape, tmp_path / "encoder.onnx", batch_axis=axis, round_trip=True)
     assert {"LayerNormalization", "MatMul", "Softmax"} <= _op_types(proto)
+
+
+# ---- transposed convolutions ----------------------------------------------------------------
+CONV_TRANSPOSE_2D = {
+    "plain": dict(kernel_size=3),
+    "strided": dict(kernel_size=3, stride=2, padding=1, output_padding=1),
+    "groups_dilation": dict(kernel_size=(3, 2), stride=(2, 1), padding=(2, 1), groups=2,
+                            dilation=(1, 2), bias=False),
+    # output_padding >= stride (allowed under dilation): minigrad pads the input first
+    "output_padding_over_stride": dict(kernel_size=3, stride=1, dilation=3, output_padding=2),
+}
+
+
+@pytest.mark.parametrize("name", list(CONV_TRANSPOSE_2D))
+def test_conv_transpose2d_exports_and_imports(name, tmp_path):
+    mg.manual_seed(3)
+    model = nn.ConvTranspose2d(4, 6, **CONV_TRANSPOSE_2D[name])
+    proto = _check(model, (2, 4, 5, 7), tmp_path / "convt.onnx", round_trip=True)
+    assert "ConvTranspose" in _op_types(proto)
+
+
+def test_conv_transpose1d_and_3d_export(tmp_path):
+    mg.manual_seed(4)
+    one = nn.ConvTranspose1d(3, 5, 4, stride=3, padding=1, output_padding=2)
+    assert "ConvTranspose" in _op_types(_check(one, (2, 3, 9), tmp_path / "c1.onnx",
+                                               round_trip=True))
+    three = nn.ConvTranspose3d(2, 4, (2, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1),
+                               output_padding=(0, 1, 0))
+    proto = _check(three, (2, 2, 3, 4, 5), tmp_path / "c3.onnx")
+    assert _op_types(proto) == {"ConvTranspose"}
+
+
+def test_conv_transpose_import_refuses_output_shape(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], output_shape=[6, 6],
+                            strides=[2, 2])
+    graph = helper.make_graph([node], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                             [1, 1, 3, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                             [1, 1, 6, 6])],
+                              initializer=[weight])
+    path = tmp_path / "shape.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    with pytest.raises(NotImplementedError, match="ConvTranspose with output_shape"):
+        mg_onnx.load_model(str(path))

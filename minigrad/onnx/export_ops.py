@@ -50,6 +50,29 @@ def _conv(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
            group=op.options["groups"])
 
 
+def _conv_transpose(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """ConvTranspose (2-D and 3-D; conv_transpose1d runs as 2-D between reshapes). The op's
+    padding holds (begin, end) per spatial axis; output_padding is what the op's output size
+    adds to the size ONNX computes from the input, kernel, stride, dilation and pads."""
+    x, weight = op.inputs[0], op.inputs[1]
+    spatial = weight.ndim - 2
+    if x.ndim != spatial + 2:
+        raise NotImplementedError(f"onnx.export: conv_transpose of an unbatched input of "
+                                  f"shape {tuple(x.shape)}")
+    kernel = list(weight.shape[2:])
+    stride, dilation = list(op.options["stride"]), list(op.options["dilation"])
+    padding = list(op.options["padding"])
+    begins, ends = padding[0::2], padding[1::2]
+    extra = [size - (s * (n - 1) + d * (k - 1) + 1 - p0 - p1) for size, n, s, d, k, p0, p1
+             in zip(op.options["input_size"], x.shape[2:], stride, dilation, kernel,
+                    begins, ends)]
+    if min(extra) < 0:
+        raise NotImplementedError(f"onnx.export: conv_transpose output size "
+                                  f"{op.options['input_size']} is below ONNX's")
+    b.node("ConvTranspose", ins, out, kernel_shape=kernel, strides=stride, dilations=dilation,
+           pads=begins + ends, output_padding=extra, group=op.options["groups"])
+
+
 def _linear(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     if op.inputs[0].ndim == 2:
         b.node("Gemm", ins, out, transB=1)
@@ -384,6 +407,8 @@ EXPORT_OPS: dict[str, Emitter] = {
     # layers
     "Conv2d": _conv,
     "Conv2dReference": _conv,
+    "ConvTranspose2d": _conv_transpose,
+    "ConvTranspose3d": _conv_transpose,
     "Linear": _linear,
     "MatMul": _same("MatMul"),
     "Mm": _same("MatMul"),

@@ -93,6 +93,25 @@ def _conv(module: Any, attrs: dict, ins: list) -> Tensor:
                     dilation=tuple(attrs.get("dilations", [1, 1])), groups=attrs.get("group", 1))
 
 
+def _conv_transpose(module: Any, attrs: dict, ins: list) -> Tensor:
+    """2-D ConvTranspose with explicit pads (symmetric per axis) and output_padding;
+    output_shape and auto_pad are refused at load time (ATTRIBUTE_LIMITS)."""
+    x, weight, bias = (ins + [None])[:3]
+    if weight.ndim != 4:
+        raise NotImplementedError(f"load_model: only 2-D ConvTranspose is supported, got a "
+                                  f"weight of shape {tuple(weight.shape)}")
+    top, left, bottom, right = attrs.get("pads", [0, 0, 0, 0])
+    if (top, left) != (bottom, right):
+        raise NotImplementedError(f"load_model: ConvTranspose with asymmetric pads "
+                                  f"{attrs['pads']}")
+    return F.conv_transpose2d(_tensor(x), _tensor(weight),
+                              None if bias is None else _tensor(bias),
+                              stride=tuple(attrs.get("strides", [1, 1])), padding=(top, left),
+                              output_padding=tuple(attrs.get("output_padding", [0, 0])),
+                              groups=attrs.get("group", 1),
+                              dilation=tuple(attrs.get("dilations", [1, 1])))
+
+
 def _gemm(module: Any, attrs: dict, ins: list) -> Tensor:
     a, b, c = (ins + [None])[:3]
     a, b = _tensor(a), _tensor(b)
@@ -507,14 +526,24 @@ def _resize_limits(attrs: dict) -> str | None:
     return None if mode == "nearest" else f"Resize mode={mode}"
 
 
+def _conv_transpose_limits(attrs: dict) -> str | None:
+    if "output_shape" in attrs:
+        return "ConvTranspose with output_shape"
+    if attrs.get("auto_pad", "NOTSET") != "NOTSET":
+        return f"ConvTranspose with auto_pad={attrs['auto_pad']}"
+    return None
+
+
 # what a handler cannot do, known from the attributes alone: checked when a model loads
 ATTRIBUTE_LIMITS: dict[str, Callable[[dict], str | None]] = {
     "Resize": _resize_limits,
+    "ConvTranspose": _conv_transpose_limits,
 }
 
 IMPORT_OPS: dict[str, Handler] = {
     # layers
     "Conv": _conv,
+    "ConvTranspose": _conv_transpose,
     "Gemm": _gemm,
     "MatMul": _binary(np.matmul, mg.matmul),
     "MaxPool": _max_pool,
