@@ -86,10 +86,11 @@ def test_transformer_encoder_layer(batch_first, norm_first, tmp_path):
 CONV_TRANSPOSE_2D = {
     "plain": {"kernel_size": 3},
     "strided": {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1},
-    "groups_dilation": {"kernel_size": (3, 2), "stride": (2, 1), "padding": (2, 1), "groups": 2,
-                            "dilation": (1, 2), "bias": False},
+    "groups_dilation": {"kernel_size": (3, 2), "stride": (2, 1), "padding": (2, 1),
+                        "groups": 2, "dilation": (1, 2), "bias": False},
     # output_padding >= stride (allowed under dilation): minigrad pads the input first
-    "output_padding_over_stride": {"kernel_size": 3, "stride": 1, "dilation": 3, "output_padding": 2},
+    "output_padding_over_stride": {"kernel_size": 3, "stride": 1, "dilation": 3,
+                                   "output_padding": 2},
 }
 
 
