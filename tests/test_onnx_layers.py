@@ -129,3 +129,39 @@ def test_conv_transpose_import_refuses_output_shape(tmp_path):
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(NotImplementedError, match="ConvTranspose with output_shape"):
         mg_onnx.load_model(str(path))
+
+
+# ---- interpolate -> Resize ----------------------------------------------------------------
+class _Interpolate(nn.Module):
+    def __init__(self, **options) -> None:
+        super().__init__()
+        self.options = options
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return nn.functional.interpolate(x, **self.options)
+
+
+# (input shape, interpolate options, the op types of the exported graph besides Constant)
+INTERPOLATE = {
+    "nearest_x2": ((2, 3, 5, 6), {"scale_factor": 2}, {"Resize"}),
+    "nearest_sizes": ((2, 3, 9, 6), {"size": (4, 13)}, {"Resize"}),
+    "nearest_exact": ((2, 3, 5, 6), {"size": (7, 13), "mode": "nearest-exact"}, {"Resize"}),
+    "bilinear_x2": ((2, 3, 5, 6), {"scale_factor": 2, "mode": "bilinear"}, {"Resize"}),
+    "bilinear_down": ((2, 3, 9, 6), {"size": (4, 5), "mode": "bilinear"}, {"Resize"}),
+    "bilinear_corners": ((2, 3, 5, 6), {"size": (7, 13), "mode": "bilinear",
+                                        "align_corners": True}, {"Resize"}),
+    "bicubic": ((2, 3, 5, 6), {"size": (7, 13), "mode": "bicubic"}, {"Resize"}),
+    "linear_1d": ((2, 3, 7), {"size": 11, "mode": "linear"}, {"Resize"}),
+    "trilinear": ((2, 2, 3, 4, 5), {"scale_factor": 2, "mode": "trilinear"}, {"Resize"}),
+    # no Resize gives these exactly: the map itself (MatMul / Gather of constants)
+    "area": ((2, 3, 5, 6), {"size": (3, 4), "mode": "area"}, {"MatMul"}),
+    "bilinear_scale_2_5": ((2, 3, 5, 6), {"scale_factor": 2.5, "mode": "bilinear"},
+                           {"MatMul", "Resize"}),
+}
+
+
+@pytest.mark.parametrize("name", list(INTERPOLATE))
+def test_interpolate_exports_as_resize_and_imports(name, tmp_path):
+    shape, options, types = INTERPOLATE[name]
+    proto = _check(_Interpolate(**options), shape, tmp_path / "resize.onnx", round_trip=True)
+    assert _op_types(proto) - {"Constant"} == types

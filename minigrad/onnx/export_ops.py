@@ -16,6 +16,7 @@ import numpy as np
 from onnx import helper
 
 from .builder import GraphBuilder
+from .export_resample import emit_axis_map
 from .trace import RecordedOp
 
 __all__ = ["EXPORT_OPS", "Emitter"]
@@ -420,6 +421,7 @@ EXPORT_OPS: dict[str, Emitter] = {
     "AdaptiveAvgPool2d": _adaptive_pool("GlobalAveragePool", "AveragePool"),
     "AdaptiveMaxPool2d": _adaptive_pool("GlobalMaxPool", "MaxPool"),
     "LayerNorm": _layer_norm,
+    "AxisMap": emit_axis_map,  # interpolate, one op per resized axis
     # activations
     "ReLU": _same("Relu"),
     "LeakyReLU": _with_alpha("LeakyRelu", "negative_slope"),

@@ -21,6 +21,8 @@ import minigrad as mg
 
 from ..engine import Tensor, no_grad
 from ..nn import functional as F
+from ..ops.resample import AxisMap
+from .resize_maps import resize_map
 
 __all__ = ["ATTRIBUTE_LIMITS", "IMPORT_OPS", "Handler"]
 
@@ -155,23 +157,30 @@ def _average_pool(module: Any, attrs: dict, ins: list) -> Tensor:
 
 
 def _resize(module: Any, attrs: dict, ins: list) -> Tensor:
-    """Nearest-neighbour upsampling by whole factors (torch's nn.Upsample default), as a
-    broadcast: each pixel repeated `factor` times along H and W."""
+    """Resize (nearest, linear, cubic; any of ONNX's coordinate transforms but
+    tf_crop_and_resize) as one `AxisMap` op per resized axis, each the map ONNX defines
+    (`resize_maps`), so nearest, bilinear and bicubic files from torch.onnx load exactly."""
     x = _tensor(ins[0])
     scales = ins[2] if len(ins) > 2 and ins[2] is not None and _array(ins[2]).size else None
     if scales is not None:
         factors = [float(value) for value in _array(scales).reshape(-1)]
+        # onnxruntime's length: floor(in * scale) in float32
+        sizes = [int(np.floor(np.float32(size) * np.float32(factor)))
+                 for size, factor in zip(x.shape, factors)]
     else:
-        factors = [out / size for out, size in zip(_ints(ins[3]), x.shape)]
+        sizes = _ints(ins[3])
+        factors = [out / size for out, size in zip(sizes, x.shape)]
     mode = attrs.get("mode", "nearest")
-    whole = all(factor == int(factor) and factor >= 1 for factor in factors)
-    if mode != "nearest" or not whole or factors[:2] != [1.0, 1.0] or x.ndim != 4:
-        raise NotImplementedError(f"load_model: Resize mode={mode} with scales {factors} "
-                                  f"(only nearest upsampling of H and W by whole factors)")
-    n, c, h, w = x.shape
-    fh, fw = int(factors[2]), int(factors[3])
-    spread = x.reshape(n, c, h, 1, w, 1).expand(n, c, h, fh, w, fw)
-    return spread.reshape(n, c, h * fh, w * fw)
+    transform = attrs.get("coordinate_transformation_mode", "half_pixel")
+    nearest_mode = attrs.get("nearest_mode", "round_prefer_floor")
+    cubic_a = attrs.get("cubic_coeff_a", -0.75)
+    output = x
+    for axis, (size, out, factor) in enumerate(zip(x.shape, sizes, factors)):
+        if out == size and factor == 1.0:
+            continue
+        map = resize_map(mode, transform, nearest_mode, size, factor, out, cubic_a)
+        output = AxisMap.apply(output, map=map, axis=axis)
+    return output if output is not x else x * 1
 
 
 def _global_average_pool(module: Any, attrs: dict, ins: list) -> Tensor:
@@ -522,8 +531,17 @@ def _reduce(method: str, numpy_op: Callable) -> Handler:
 
 
 def _resize_limits(attrs: dict) -> str | None:
-    mode = attrs.get("mode", "nearest")
-    return None if mode == "nearest" else f"Resize mode={mode}"
+    problems = []
+    if attrs.get("coordinate_transformation_mode") == "tf_crop_and_resize":
+        problems.append("coordinate_transformation_mode=tf_crop_and_resize")
+    for name in ("exclude_outside", "antialias"):
+        if attrs.get(name, 0):
+            problems.append(f"{name}={attrs[name]}")
+    if "axes" in attrs:
+        problems.append("axes")
+    if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+        problems.append(f"keep_aspect_ratio_policy={attrs['keep_aspect_ratio_policy']}")
+    return f"Resize {', '.join(problems)}" if problems else None
 
 
 def _conv_transpose_limits(attrs: dict) -> str | None:
