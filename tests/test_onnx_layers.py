@@ -165,3 +165,93 @@ def test_interpolate_exports_as_resize_and_imports(name, tmp_path):
     shape, options, types = INTERPOLATE[name]
     proto = _check(_Interpolate(**options), shape, tmp_path / "resize.onnx", round_trip=True)
     assert _op_types(proto) - {"Constant"} == types
+
+
+# ---- recurrent layers -> ONNX RNN / LSTM / GRU ------------------------------------------------
+class _AllOutputs(nn.Module):
+    """output, h_n (and c_n) of a recurrent layer, from given initial states or zeros."""
+
+    def __init__(self, rnn: nn.Module) -> None:
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x: mg.Tensor, *states: mg.Tensor) -> tuple:
+        if states:
+            output, state = self.rnn(x, states if len(states) == 2 else states[0])
+        else:
+            output, state = self.rnn(x)
+        return (output, *(state if isinstance(state, tuple) else (state,)))
+
+
+RECURRENT = {
+    "lstm": lambda: nn.LSTM(5, 7),
+    "lstm_2_layers_bidirectional_batch_first": lambda: nn.LSTM(5, 7, num_layers=2,
+                                                                 batch_first=True,
+                                                                 bidirectional=True,
+                                                                 dropout=0.3),
+    "lstm_without_bias": lambda: nn.LSTM(5, 6, bias=False, batch_first=True),
+    "gru_2_layers_bidirectional": lambda: nn.GRU(5, 7, num_layers=2, bidirectional=True),
+    "gru_batch_first": lambda: nn.GRU(5, 7, batch_first=True),
+    "rnn_relu_2_layers": lambda: nn.RNN(5, 7, num_layers=2, nonlinearity="relu"),
+    "rnn_tanh_bidirectional_batch_first": lambda: nn.RNN(5, 7, bidirectional=True,
+                                                         batch_first=True),
+}
+
+
+@pytest.mark.parametrize("initial_states", [False, True])
+@pytest.mark.parametrize("name", list(RECURRENT))
+def test_recurrent_layers_match_onnxruntime_at_two_batch_sizes(name, initial_states, tmp_path):
+    mg.manual_seed(5)
+    rnn = RECURRENT[name]()
+    model = _AllOutputs(rnn)
+    is_lstm = isinstance(rnn, nn.LSTM)
+    batch_axis = 0 if rnn.batch_first else 1
+    rows = rnn.num_layers * (2 if rnn.bidirectional else 1)
+
+    def inputs(batch: int) -> list[mg.Tensor]:
+        x = mg.randn(*((batch, 4, 5) if rnn.batch_first else (4, batch, 5)))
+        states = [mg.randn(rows, batch, rnn.hidden_size) for _ in range(2 if is_lstm else 1)]
+        return [x] + (states if initial_states else [])
+
+    state_names = (["h0", "c0"] if is_lstm else ["h0"]) if initial_states else []
+    output_names = ["output", "h_n"] + (["c_n"] if is_lstm else [])
+    dynamic = {"input": {batch_axis: "batch"}, "output": {batch_axis: "batch"}}
+    dynamic.update({name: {1: "batch"} for name in state_names + output_names[1:]})
+    path = tmp_path / "rnn.onnx"
+    proto = mg_onnx.export(model, tuple(inputs(2)), str(path),
+                           input_names=["input"] + state_names, output_names=output_names,
+                           dynamic_axes=dynamic)
+    onnx.checker.check_model(str(path), full_check=True)
+    expected_type = "LSTM" if is_lstm else "GRU" if isinstance(rnn, nn.GRU) else "RNN"
+    assert sum(node.op_type == expected_type for node in proto.graph.node) == rnn.num_layers
+    session = _session(path)
+    model.eval()
+    for batch in (2, 5):
+        values = inputs(batch)
+        got = session.run(None, {name: value.data for name, value
+                                 in zip(["input"] + state_names, values)})
+        for have, want in zip(got, model(*values), strict=True):
+            assert have.shape == want.shape
+            np.testing.assert_allclose(have, want.data, rtol=1e-4, atol=1e-5)
+
+
+def test_lstm_with_projection_has_no_onnx_mapping(tmp_path):
+    model = _AllOutputs(nn.LSTM(5, 7, proj_size=3))
+    with pytest.raises(NotImplementedError, match="no ONNX mapping for LSTM with proj_size"):
+        mg_onnx.export(model, mg.randn(4, 2, 5), str(tmp_path / "proj.onnx"))
+
+
+def test_lstm_classifier_on_the_last_step(tmp_path):
+    class Classifier(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(5, 8, batch_first=True)
+            self.head = nn.Linear(8, 3)
+
+        def forward(self, x: mg.Tensor) -> mg.Tensor:
+            output, _ = self.lstm(x)
+            return self.head(output[:, -1])
+
+    mg.manual_seed(6)
+    proto = _check(Classifier(), (2, 6, 5), tmp_path / "classifier.onnx")
+    assert "LSTM" in _op_types(proto)
