@@ -198,12 +198,17 @@ def _ops_reaching(ops: list[RecordedOp], outputs: tuple) -> list[RecordedOp]:
 
 def _same_array_as_known(ops: list[RecordedOp], inputs: tuple) -> list[RecordedOp]:
     """Replace an op input that wraps the very array of a graph input or of an earlier op's
-    output (getitem wraps its index tensor anew: `weight[indices]`) by that tensor."""
+    output (getitem wraps its index tensor anew: `weight[indices]`) by that tensor; an
+    EmbeddingLookup gets the tensor of its `indices` option as a second input."""
     known = {id(tensor.data): tensor for tensor in inputs}
     for op in ops:
         op.inputs = tuple(
             known.get(id(tensor.data), tensor) if tensor is not None else None
             for tensor in op.inputs)
+        if op.name == "EmbeddingLookup":  # its indices are an option: the input's array
+            source = known.get(id(op.options["indices"]))
+            if source is not None:
+                op.inputs = op.inputs + (source,)
         known.setdefault(id(op.output.data), op.output)
     return ops
 

@@ -352,6 +352,15 @@ def _gather(b: GraphBuilder, op: RecordedOp, ins: list, out: str, key: list) -> 
     b.node("Gather", ins[:2], out, axis=position)
 
 
+def _embedding_lookup(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """weight[indices] as Gather; the indices must be a graph input or an op's output
+    (export adds them as the op's second input), int64 as the lookup used them."""
+    if len(ins) < 2:
+        raise NotImplementedError("onnx.export: embedding indices that are not an int64 graph "
+                                  "input or op output cannot be traced")
+    b.node("Gather", ins[:2], out, axis=0)
+
+
 def _identity(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     b.node("Identity", ins[:1], out)
 
@@ -475,6 +484,7 @@ EXPORT_OPS: dict[str, Emitter] = {
     "ConstantPad": _constant_pad,
     "IndexPad": _index_pad,
     "Index": _index,
+    "EmbeddingLookup": _embedding_lookup,
     # reductions
     "Sum": _reduce("ReduceSum"),
     "Mean": _reduce("ReduceMean"),
