@@ -22,6 +22,7 @@ import minigrad as mg
 from ..engine import Tensor, no_grad
 from ..nn import functional as F
 from ..ops.resample import AxisMap
+from .import_recurrent import gru, lstm, recurrent_limits
 from .resize_maps import resize_map
 
 __all__ = ["ATTRIBUTE_LIMITS", "IMPORT_OPS", "Handler"]
@@ -556,12 +557,16 @@ def _conv_transpose_limits(attrs: dict) -> str | None:
 ATTRIBUTE_LIMITS: dict[str, Callable[[dict], str | None]] = {
     "Resize": _resize_limits,
     "ConvTranspose": _conv_transpose_limits,
+    "LSTM": recurrent_limits("LSTM"),
+    "GRU": recurrent_limits("GRU"),
 }
 
 IMPORT_OPS: dict[str, Handler] = {
     # layers
     "Conv": _conv,
     "ConvTranspose": _conv_transpose,
+    "LSTM": lstm,
+    "GRU": gru,
     "Gemm": _gemm,
     "MatMul": _binary(np.matmul, mg.matmul),
     "MaxPool": _max_pool,
