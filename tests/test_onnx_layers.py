@@ -226,8 +226,7 @@ def test_recurrent_layers_match_onnxruntime_at_two_batch_sizes(name, initial_sta
     assert sum(node.op_type == expected_type for node in proto.graph.node) == rnn.num_layers
     session = _session(path)
     assert "forward" not in vars(rnn)  # the export's watch on the call is gone
-    # ONNX RNN nodes do not import (yet): LSTM and GRU do
-    loaded = None if expected_type == "RNN" else mg_onnx.load_model(str(path))
+    loaded = mg_onnx.load_model(str(path))
     model.eval()
     for batch in (2, 5):
         values = inputs(batch)
@@ -236,9 +235,8 @@ def test_recurrent_layers_match_onnxruntime_at_two_batch_sizes(name, initial_sta
         for have, want in zip(got, model(*values), strict=True):
             assert have.shape == want.shape
             np.testing.assert_allclose(have, want.data, rtol=1e-4, atol=1e-5)
-        if loaded is not None:
-            for have, again in zip(got, loaded(*values), strict=True):
-                np.testing.assert_allclose(again.data, have, rtol=1e-4, atol=1e-5)
+        for have, again in zip(got, loaded(*values), strict=True):
+            np.testing.assert_allclose(again.data, have, rtol=1e-4, atol=1e-5)
 
 
 def test_lstm_with_projection_has_no_onnx_mapping(tmp_path):
@@ -263,17 +261,16 @@ def test_lstm_classifier_on_the_last_step(tmp_path):
     assert "LSTM" in _op_types(proto)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_pytorch_lstm_and_gru_files_import(kind, tmp_path):
-    """torch.onnx's LSTM / GRU nodes run in minigrad as onnxruntime runs them, and the
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_pytorch_lstm_gru_and_rnn_files_import(kind, tmp_path):
+    """torch.onnx's LSTM / GRU / RNN nodes run in minigrad as onnxruntime runs them, and the
     imported weights get gradients."""
     torch = pytest.importorskip("torch")
     import warnings
 
     torch.manual_seed(0)
-    layer = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(5, 7, num_layers=2,
-                                                                bidirectional=True,
-                                                                batch_first=True)
+    layer_class = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind]
+    layer = layer_class(5, 7, num_layers=2, bidirectional=True, batch_first=True)
 
     class Outputs(torch.nn.Module):
         def __init__(self) -> None:

@@ -22,7 +22,7 @@ import minigrad as mg
 from ..engine import Tensor, no_grad
 from ..nn import functional as F
 from ..ops.resample import AxisMap
-from .import_recurrent import gru, lstm, recurrent_limits
+from .import_recurrent import gru, lstm, recurrent_limits, rnn
 from .resize_maps import resize_map
 
 __all__ = ["ATTRIBUTE_LIMITS", "IMPORT_OPS", "Handler"]
@@ -559,6 +559,7 @@ ATTRIBUTE_LIMITS: dict[str, Callable[[dict], str | None]] = {
     "ConvTranspose": _conv_transpose_limits,
     "LSTM": recurrent_limits("LSTM"),
     "GRU": recurrent_limits("GRU"),
+    "RNN": recurrent_limits("RNN"),
 }
 
 IMPORT_OPS: dict[str, Handler] = {
@@ -567,6 +568,7 @@ IMPORT_OPS: dict[str, Handler] = {
     "ConvTranspose": _conv_transpose,
     "LSTM": lstm,
     "GRU": gru,
+    "RNN": rnn,
     "Gemm": _gemm,
     "MatMul": _binary(np.matmul, mg.matmul),
     "MaxPool": _max_pool,

@@ -1,4 +1,4 @@
-"""Import handlers for ONNX LSTM and GRU nodes (layout 0, default activations, no clip,
+"""Import handlers for ONNX LSTM, GRU and RNN nodes (layout 0, default activations, no clip,
 no peepholes, no sequence_lens): each direction runs as minigrad's recurrent ops, with the
 weights sliced and concatenated back into PyTorch's gate order as ops, so imported weights
 stay trainable Parameters.
@@ -9,6 +9,7 @@ linear_before_reset=1 (PyTorch's GRU).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import minigrad as mg
@@ -18,14 +19,16 @@ from ..nn import functional as F
 from ..ops import recurrent
 from ..ops.movement import cat, stack
 
-__all__ = ["gru", "lstm", "recurrent_limits"]
+__all__ = ["gru", "lstm", "recurrent_limits", "rnn"]
 
 # PyTorch's gate blocks as indices into ONNX's
-_TO_TORCH = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2]}
-_DEFAULT_ACTIVATIONS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"]}
+_TO_TORCH = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2], "RNN": [0]}
+_DEFAULT_ACTIVATIONS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"],
+                        "RNN": ["Tanh"]}
 
 
-def recurrent_limits(op_type: str):
+def recurrent_limits(op_type: str) -> Callable[[dict], str | None]:
+    """What load_model cannot run of an `op_type` node, from its attributes (None: all)."""
     def limits(attrs: dict) -> str | None:
         problems = []
         if attrs.get("layout", 0):
@@ -36,7 +39,10 @@ def recurrent_limits(op_type: str):
             problems.append("input_forget=1")
         activations = attrs.get("activations")
         directions = 2 if attrs.get("direction") == "bidirectional" else 1
-        if activations and list(activations) != _DEFAULT_ACTIVATIONS[op_type] * directions:
+        allowed = [_DEFAULT_ACTIVATIONS[op_type] * directions]
+        if op_type == "RNN":
+            allowed.append(["Relu"] * directions)
+        if activations and list(activations) not in allowed:
             problems.append(f"activations={list(activations)}")
         if op_type == "GRU" and not attrs.get("linear_before_reset", 0):
             problems.append("linear_before_reset=0")
@@ -106,6 +112,24 @@ def gru(module: Any, attrs: dict, ins: list) -> tuple:
         per_step: list = [None] * length
         for t in order:
             h = recurrent.gru_cell_update(steps[t], F.linear(h, r, r_b), h)
+            per_step[t] = h
+        outputs.append(stack(per_step, 0))
+        hs.append(h)
+    return stack(outputs, 1), stack(hs, 0)
+
+
+def rnn(module: Any, attrs: dict, ins: list) -> tuple:
+    """Y (L, D, N, H), Y_h (D, N, H); h' = tanh (or relu) of W x + R h + biases."""
+    x, runs = _directions(attrs, ins, "RNN")
+    activation = F.relu if "Relu" in attrs.get("activations", ()) else F.tanh
+    outputs, hs = [], []
+    length = x.shape[0]
+    for w, r, w_b, r_b, (h,), reverse in runs:
+        steps = F.linear(x, w, w_b).unbind(0)
+        order = range(length - 1, -1, -1) if reverse else range(length)
+        per_step: list = [None] * length
+        for t in order:
+            h = activation(steps[t] + F.linear(h, r, r_b))
             per_step[t] = h
         outputs.append(stack(per_step, 0))
         hs.append(h)
