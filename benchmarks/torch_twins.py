@@ -56,7 +56,83 @@ class TorchSimpleCNN(nn.Module):
         return self.fc2(self.relu3(self.fc1(self.flatten(x))))
 
 
-TWINS = {"LeNet5": TorchLeNet5, "SimpleCNN": TorchSimpleCNN}
+class TorchBasicBlock(nn.Module):
+    def __init__(self, inplanes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False),
+                                            nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class TorchResNet18(nn.Module):
+    """torchvision's ResNet-18; small_input=True: 3x3 stride-1 stem, no max-pool."""
+
+    def __init__(self, num_classes: int = 1000, small_input: bool = False):
+        super().__init__()
+        if small_input:
+            self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        else:
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.Identity() if small_input else nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for index, (planes, stride) in enumerate(((64, 1), (128, 2), (256, 2), (512, 2))):
+            layer = nn.Sequential(TorchBasicBlock(inplanes, planes, stride),
+                                  TorchBasicBlock(planes, planes))
+            setattr(self, f"layer{index + 1}", layer)
+            inplanes = planes
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+class TorchVGG11(nn.Module):
+    """torchvision's VGG-11 (batch_norm as vgg11_bn); small_input=True: 1x1 pool, 512 wide."""
+
+    def __init__(self, num_classes: int = 1000, batch_norm: bool = False,
+                 small_input: bool = False):
+        super().__init__()
+        layers, channels = [], 3
+        for value in (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"):
+            if value == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+                continue
+            layers.append(nn.Conv2d(channels, value, 3, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(value))
+            layers.append(nn.ReLU(inplace=True))
+            channels = value
+        self.features = nn.Sequential(*layers)
+        side, width = (1, 512) if small_input else (7, 4096)
+        self.avgpool = nn.AdaptiveAvgPool2d((side, side))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * side * side, width), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(width, width), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(width, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+
+
+TWINS = {"LeNet5": TorchLeNet5, "SimpleCNN": TorchSimpleCNN, "ResNet18": TorchResNet18,
+         "VGG11": TorchVGG11}
 
 
 def torch_twin(model, **kwargs) -> nn.Module:
@@ -64,5 +140,5 @@ def torch_twin(model, **kwargs) -> nn.Module:
     twin = TWINS[type(model).__name__](**kwargs)
     state = {key: torch.from_numpy(np.array(value.data))
              for key, value in model.state_dict().items()}
-    twin.load_state_dict(state)
+    twin.load_state_dict(state)  # strict: a key or shape mismatch fails here
     return twin

@@ -396,3 +396,22 @@ def test_resnet18_trains_like_its_twin(built, torch):
         np.testing.assert_allclose(buffer.numpy(), buffers[name].numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=name)
     model.zero_grad()
+
+
+def test_cifar_style_resnet18_and_vgg11_bn_take_32x32_inputs():
+    # small_input=True: a 3x3 stride-1 stem and no max-pool for ResNet (11,173,962 parameters
+    # with 10 classes, the usual CIFAR ResNet-18), a 1x1 pool and a 512-wide classifier for
+    # VGG; the state_dict keys stay torchvision's
+    resnet = models.resnet18(num_classes=10, small_input=True)
+    assert resnet.conv1.weight.shape == (64, 3, 3, 3)
+    assert isinstance(resnet.maxpool, nn.Identity)
+    assert sum(p.numel() for p in resnet.parameters()) == 11_173_962
+    assert list(resnet.state_dict()) == list(models.resnet18(num_classes=10).state_dict())
+    vgg = models.vgg11_bn(num_classes=10, small_input=True)
+    assert vgg.classifier[0].weight.shape == (512, 512)
+    assert list(vgg.state_dict()) == list(models.vgg11_bn(num_classes=10).state_dict())
+    x = mg.randn(2, 3, 32, 32)
+    assert resnet(x).shape == (2, 10)
+    assert vgg(x).shape == (2, 10)
+    with pytest.raises(TypeError):
+        models.resnet18(small_inputs=True)

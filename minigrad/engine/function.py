@@ -121,11 +121,18 @@ class Function:
                     refresh_view(tensor)
         function = cls()
         function.options = options
-        record = grad_enabled and any(
-            tensor is not None and tensor.requires_grad for tensor in inputs)
-        function.needs_input_grad = tuple(
-            record and tensor is not None and tensor.requires_grad for tensor in inputs)
-        arrays = [None if tensor is None else tensor.data for tensor in inputs]
+        # one pass over the inputs (the hot path of every op): arrays and gradient flags
+        arrays = []
+        wants = []
+        for tensor in inputs:
+            if tensor is None:
+                arrays.append(None)
+                wants.append(False)
+            else:
+                arrays.append(tensor._data)
+                wants.append(tensor.requires_grad)
+        record = grad_enabled and True in wants
+        function.needs_input_grad = tuple(wants) if record else (False,) * len(wants)
         profiler = hooks.active_profiler
         if profiler is None:
             output = function.forward(*arrays, **options)
@@ -146,13 +153,33 @@ class Function:
     def _link(self, inputs: tuple, output: Tensor) -> None:
         """Remember where gradients go: the producing Function or the leaf for each input."""
         edges = []
+        versions = []
+        constants = []
         oldest = steps = hooks.optimizer_steps
+        # one pass over the inputs: edges, versions and what pictures show of constants
         for tensor, needed in zip(inputs, self.needs_input_grad):
+            if tensor is None:
+                edges.append(None)
+                versions.append(None)
+                constants.append(None)
+                continue
+            data = tensor._data
+            base = data.base
+            versions.append((tensor._version, tensor._version[0],
+                             id(data if base is None else _root(base))))
             if not needed:
                 edges.append(None)
-            elif tensor.grad_fn is not None:
-                edges.append(tensor.grad_fn)
-                oldest = min(oldest, tensor.grad_fn.oldest_step)
+                # (shape, dtype, value of a 0-d one) of an input that needs no gradient, for
+                # pictures: a constant's array is not kept, but its name, shape or value is
+                # drawn
+                constants.append((data.shape, data.dtype,
+                                  data.item() if data.ndim == 0 else None))
+                continue
+            constants.append(None)
+            producer = tensor.grad_fn
+            if producer is not None:
+                edges.append(producer)
+                oldest = min(oldest, producer.oldest_step)
             else:
                 edges.append(tensor)
         self.next_edges = tuple(edges)
@@ -163,25 +190,18 @@ class Function:
             hooks.graphs_across_steps += 1
         # (version counter, version, id of the object owning the memory) per input and for
         # the output: enough to tell later, without keeping arrays alive, what forward kept
-        self.saved_versions = tuple(
-            None if tensor is None
-            else (tensor._version, tensor._version[0], id(_root(tensor.data)))
-            for tensor in inputs)
-        self.output_version = (output._version, output._version[0], id(_root(output.data)))
+        self.saved_versions = tuple(versions)
+        out = output._data
+        self.output_version = (output._version, output._version[0],
+                               id(out if out.base is None else _root(out.base)))
         saved = self.__dict__.get("saved")
         if saved:
-            self.saved_sources = _saved_sources(saved, inputs, output.data)
-        # (shape, dtype, value of a 0-d one) of each input that needs no gradient, for
-        # pictures: a constant's array is not kept, but its name, shape or value is drawn
-        self.constant_inputs = tuple(
-            None if tensor is None or needed
-            else (tensor.data.shape, tensor.data.dtype,
-                  tensor.data.item() if tensor.data.ndim == 0 else None)
-            for tensor, needed in zip(inputs, self.needs_input_grad))
+            self.saved_sources = _saved_sources(saved, inputs, out)
+        self.constant_inputs = tuple(constants)
         self.modules = context.current_module()
         self.output_hooks: list[Callable] = []
-        self.output_shape = output.data.shape
-        self.output_dtype = output.data.dtype
+        self.output_shape = out.shape
+        self.output_dtype = out.dtype
         output.grad_fn = self
 
     def _check_versions(self) -> None:

@@ -62,17 +62,28 @@ class ResNet(nn.Module):
     fc PyTorch's Linear default. zero_init_residual=True starts each block's bn2 weight at 0,
     so every block begins as the identity.
 
-    Shape: (N, 3, H, W) -> (N, num_classes); the feature map shrinks by 32 (at least 1x1).
+    small_input=True is the CIFAR-style variant for 32x32 images (He et al., section 4.2):
+    a 3x3 stride-1 stem conv and no max-pool (`maxpool` is an Identity), so the feature map
+    shrinks by 8. The state_dict keys are the same; only conv1.weight's shape differs.
+
+    Shape: (N, 3, H, W) -> (N, num_classes); the feature map shrinks by 32 (at least 1x1),
+    by 8 with small_input=True.
     """
 
     def __init__(self, block: type[BasicBlock], layers: list[int], num_classes: int = 1000,
-                 zero_init_residual: bool = False) -> None:
+                 zero_init_residual: bool = False, small_input: bool = False) -> None:
         super().__init__()
         self.inplanes = 64
-        self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
+        if small_input:
+            self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=3, stride=1, padding=1,
+                                   bias=False)
+        else:
+            self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3,
+                                   bias=False)
         self.bn1 = nn.BatchNorm2d(self.inplanes)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.maxpool = (nn.Identity() if small_input
+                        else nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
         self.layer1 = self._make_layer(block, 64, layers[0])
         self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
         self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
@@ -118,17 +129,19 @@ class ResNet(nn.Module):
 class ResNet18(ResNet):
     """ResNet with [2, 2, 2, 2] BasicBlocks. 11,689,512 parameters with num_classes=1000."""
 
-    def __init__(self, num_classes: int = 1000, zero_init_residual: bool = False) -> None:
+    def __init__(self, num_classes: int = 1000, zero_init_residual: bool = False,
+                 small_input: bool = False) -> None:
         super().__init__(BasicBlock, [2, 2, 2, 2], num_classes=num_classes,
-                         zero_init_residual=zero_init_residual)
+                         zero_init_residual=zero_init_residual, small_input=small_input)
 
 
 class ResNet34(ResNet):
     """ResNet with [3, 4, 6, 3] BasicBlocks. 21,797,672 parameters with num_classes=1000."""
 
-    def __init__(self, num_classes: int = 1000, zero_init_residual: bool = False) -> None:
+    def __init__(self, num_classes: int = 1000, zero_init_residual: bool = False,
+                 small_input: bool = False) -> None:
         super().__init__(BasicBlock, [3, 4, 6, 3], num_classes=num_classes,
-                         zero_init_residual=zero_init_residual)
+                         zero_init_residual=zero_init_residual, small_input=small_input)
 
 
 def resnet18(**kwargs: Any) -> ResNet18:

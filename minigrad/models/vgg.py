@@ -51,22 +51,27 @@ class VGG(nn.Module):
     init_weights=True applies torchvision's init: convs Kaiming-normal (fan_out, relu) with
     zero biases, BatchNorm weight 1 and bias 0, linears N(0, 0.01^2) with zero biases.
 
+    small_input=True is the CIFAR-style variant for 32x32 images: the body ends at 1x1, so
+    the pool is to 1x1 and the classifier is 512 wide (512 -> 512 -> 512 -> num_classes,
+    same layers and state_dict keys, 1/8 of the width).
+
     Shape: (N, 3, H, W) -> (N, num_classes), H and W at least 32 (five 2x2 pools).
     """
 
     def __init__(self, features: nn.Module, num_classes: int = 1000, init_weights: bool = True,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, small_input: bool = False) -> None:
         super().__init__()
         self.features = features
-        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        side, width = (1, 512) if small_input else (7, 4096)
+        self.avgpool = nn.AdaptiveAvgPool2d((side, side))
         self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096),
+            nn.Linear(512 * side * side, width),
             nn.ReLU(inplace=True),
             nn.Dropout(p=dropout),
-            nn.Linear(4096, 4096),
+            nn.Linear(width, width),
             nn.ReLU(inplace=True),
             nn.Dropout(p=dropout),
-            nn.Linear(4096, num_classes),
+            nn.Linear(width, num_classes),
         )
         if init_weights:
             self._init_weights()
@@ -96,9 +101,10 @@ class VGG11(VGG):
     num_classes=1000 (batch_norm=True adds 2 * 2,752 = 5,504 BatchNorm parameters)."""
 
     def __init__(self, num_classes: int = 1000, batch_norm: bool = False,
-                 init_weights: bool = True, dropout: float = 0.5) -> None:
+                 init_weights: bool = True, dropout: float = 0.5,
+                 small_input: bool = False) -> None:
         super().__init__(make_layers(cfgs["A"], batch_norm), num_classes=num_classes,
-                         init_weights=init_weights, dropout=dropout)
+                         init_weights=init_weights, dropout=dropout, small_input=small_input)
 
 
 class VGG16(VGG):
@@ -106,9 +112,10 @@ class VGG16(VGG):
     num_classes=1000 (batch_norm=True adds 2 * 4,224 = 8,448 BatchNorm parameters)."""
 
     def __init__(self, num_classes: int = 1000, batch_norm: bool = False,
-                 init_weights: bool = True, dropout: float = 0.5) -> None:
+                 init_weights: bool = True, dropout: float = 0.5,
+                 small_input: bool = False) -> None:
         super().__init__(make_layers(cfgs["D"], batch_norm), num_classes=num_classes,
-                         init_weights=init_weights, dropout=dropout)
+                         init_weights=init_weights, dropout=dropout, small_input=small_input)
 
 
 def vgg11(**kwargs: Any) -> VGG11:

@@ -1,5 +1,7 @@
-"""BatchNorm1d/2d (built from tensor ops), LayerNorm and the other normalization layers
-(calling `nn.functional`; the gradients are the ops')."""
+"""BatchNorm1d/2d, LayerNorm and the other normalization layers (calling `nn.functional`;
+the gradients are the ops'). BatchNorm with batch statistics is the fused op
+`ops.batch_norm.BatchNormTrain` (one forward, one backward formula); eval mode with running
+statistics is a folded scale and shift of tensor ops."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 from .. import creation
 from ..engine import Tensor, dtypes
 from ..ops import normalization as F
+from ..ops.batch_norm import batch_norm_train
 from . import init
 from ._utils import check_device
 from .module import Module
@@ -112,18 +115,12 @@ class _BatchNorm(Module):
         channel_shape = (1, self.num_features) + (1,) * (input.ndim - 2)
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats:
-            reduce_dims = (0,) + tuple(range(2, input.ndim))
-            mean = input.mean(reduce_dims, keepdim=True)
-            centered = input - mean
-            variance = (centered * centered).mean(reduce_dims, keepdim=True)  # biased
-            if self.training and self.track_running_stats:
+            update = self.training and self.track_running_stats
+            statistics: list | None = [] if update else None
+            output = batch_norm_train(input, self.weight, self.bias, self.eps, statistics)
+            if update:
+                mean, variance = statistics  # per channel; the variance is biased
                 self._update_running_stats(mean, variance, input.data.size // input.shape[1])
-            scale = 1.0 / (variance + self.eps).sqrt()
-            if self.weight is not None:
-                scale = scale * self.weight.reshape(channel_shape)
-            output = centered * scale
-            if self.bias is not None:
-                output = output + self.bias.reshape(channel_shape)
             return output
         # eval: fold the running statistics and the affine map into one scale and shift
         scale = 1.0 / (self.running_var + self.eps).sqrt()
@@ -134,16 +131,16 @@ class _BatchNorm(Module):
             shift = shift + self.bias
         return input * scale.reshape(channel_shape) + shift.reshape(channel_shape)
 
-    def _update_running_stats(self, mean: Tensor, variance: Tensor, count: int) -> None:
-        """Move the running estimates toward this batch, on .data (no graph)."""
+    def _update_running_stats(self, mean: np.ndarray, variance: np.ndarray, count: int) -> None:
+        """Move the running estimates toward this batch's (C,) statistics (no graph)."""
         self.num_batches_tracked.data += 1
         self.num_batches_tracked._version[0] += 1
         if self.momentum is None:
             factor = 1.0 / float(self.num_batches_tracked.data)
         else:
             factor = float(self.momentum)
-        batch_mean = mean.data.reshape(self.num_features)
-        unbiased = variance.data.reshape(self.num_features) * (count / max(count - 1, 1))
+        batch_mean = mean
+        unbiased = variance * (count / max(count - 1, 1))
         for running, batch in ((self.running_mean, batch_mean), (self.running_var, unbiased)):
             updated = (1.0 - factor) * running.data + factor * batch
             np.copyto(running.data, updated, casting="unsafe")

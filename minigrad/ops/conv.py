@@ -50,6 +50,47 @@ def conv_output_size(in_size: tuple[int, int], kernel: tuple[int, int], stride: 
             (in_size[1] + left + right - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1)
 
 
+# The column matrix of a whole batch is tens of MB for ResNet-sized layers (9x the input for
+# a 3x3 kernel): memory-bound to build and to read, and kept from forward to backward it was
+# most of a step's peak memory. Batches whose columns exceed this many bytes are done a few
+# images at a time (the columns of a chunk stay in cache), and forward keeps no columns:
+# the weight gradient rebuilds them chunk by chunk. Measured in benchmarks/RESULTS.md.
+CHUNK_BYTES = 4 * 2**20
+
+
+CHUNK_MIN_PLANE = 256  # output planes smaller than 16x16 are done whole (chunks were slower)
+# Below this many output pixels per image (ResNet's 8x8 and 4x4 stages), a per-image GEMM is
+# too narrow for OpenBLAS (512@4x4: L = 16): the batch is folded into the GEMM instead.
+FOLD_MAX_PLANE = 256
+
+
+def folds_batch(groups: int, plane: int, out_channels: int, channels: int) -> bool:
+    """Whether the GEMMs fold the batch in: small planes of wide layers (ResNet-18's 256 and
+    512 channel stages), where per-image GEMMs were 1.1-3x slower; LeNet-sized layers keep
+    their tuned paths."""
+    return groups == 1 and plane < FOLD_MAX_PLANE and out_channels >= 128 and channels >= 64
+
+
+def fold_batch(per_image: np.ndarray) -> np.ndarray:
+    """(N, R, L) -> (R, N * L), a contiguous copy: the batch inside one GEMM."""
+    count, rows, length = per_image.shape
+    return np.ascontiguousarray(per_image.transpose(1, 0, 2)).reshape(rows, count * length)
+
+
+def _unfold_batch(folded: np.ndarray, count: int) -> np.ndarray:
+    """(R, N * L) -> (N, R, L), contiguous."""
+    rows = folded.shape[0]
+    return np.ascontiguousarray(folded.reshape(rows, count, -1).transpose(1, 0, 2))
+
+
+def chunk_images(count: int, bytes_per_image: int, plane: int) -> int:
+    """How many images of `bytes_per_image` columns to process at once: all if they fit in
+    CHUNK_BYTES or the output plane is small (narrow GEMMs cost more than the columns)."""
+    if plane < CHUNK_MIN_PLANE:
+        return count
+    return max(1, min(count, CHUNK_BYTES // max(bytes_per_image, 1)))
+
+
 def conv_columns(batch: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                  padding: Padding4, dilation: tuple[int, int], groups: int,
                  with_bias: bool) -> np.ndarray:
@@ -90,16 +131,35 @@ def conv2d_array(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
     batched GEMM, weight (G, O/G, K [+ 1]) @ columns: (output, columns)."""
     batch = as_batch(x)
     out_channels, per_group, kernel_h, kernel_w = weight.shape
-    columns = conv_columns(batch, (kernel_h, kernel_w), stride, padding, dilation, groups,
-                           bias is not None)
+    out_size = conv_output_size(batch.shape[2:], (kernel_h, kernel_w), stride, padding,
+                                dilation)
+    count = batch.shape[0]
+    rows = kernel_h * kernel_w * per_group * groups + (bias is not None) * groups
+    plane = out_size[0] * out_size[1]
+    chunk = chunk_images(count, rows * plane * batch.itemsize, plane)
+    columns = None
+    if chunk == count:
+        columns = conv_columns(batch, (kernel_h, kernel_w), stride, padding, dilation, groups,
+                               bias is not None)
     # (G, O/G, K [+ 1]), K ordered like the columns: (kH, kW, C/G), then the bias
     kernel = weight.reshape(groups, out_channels // groups, per_group, kernel_h, kernel_w)
     kernel = kernel.transpose(0, 1, 3, 4, 2).reshape(groups, out_channels // groups, -1)
     if bias is not None:
         kernel = np.concatenate([kernel, bias.reshape(groups, -1, 1)], axis=2)
-    out_size = conv_output_size(batch.shape[2:], (kernel_h, kernel_w), stride, padding,
-                                dilation)
-    out = np.matmul(kernel, columns).reshape(batch.shape[0], out_channels, *out_size)
+    if columns is not None and folds_batch(groups, plane, out_channels, batch.shape[1]):
+        # small planes: one GEMM over the whole batch, (O, K) @ (K, N * L) (see fold_batch)
+        columns = fold_batch(columns[:, 0])
+        out = _unfold_batch(kernel[0] @ columns, count)
+    elif columns is not None:
+        out = np.matmul(kernel, columns)
+    else:  # a few images at a time; no columns kept (see CHUNK_BYTES)
+        out = np.empty((count, groups, out_channels // groups, out_size[0] * out_size[1]),
+                       dtype=np.result_type(batch, kernel))
+        for start in range(0, count, chunk):
+            part = conv_columns(batch[start:start + chunk], (kernel_h, kernel_w), stride,
+                                padding, dilation, groups, bias is not None)
+            np.matmul(kernel, part, out=out[start:start + chunk])
+    out = out.reshape(count, out_channels, *out_size)
     return (out[0] if x.ndim == 3 else out), columns
 
 
@@ -118,8 +178,6 @@ def _weight_gradient_sums(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[in
     batch, batch_grad = as_batch(x), as_batch(grad)
     count = batch.shape[0]
     out_channels, out_h, out_w = batch_grad.shape[1:]
-    if columns is None:
-        columns = conv_columns(batch, kernel_size, stride, padding, dilation, groups, with_bias)
     # (N, G, L, O/G): columns @ grad^T for each image, summed over the batch
     grad_t = batch_grad.reshape(count, groups, out_channels // groups, out_h * out_w)
     grad_t = grad_t.transpose(0, 1, 3, 2)
@@ -127,7 +185,25 @@ def _weight_gradient_sums(x: np.ndarray, grad: np.ndarray, kernel_size: tuple[in
         # short output planes (LeNet's 8x8): OpenBLAS runs these small GEMMs faster on a
         # contiguous copy than on the transposed view, and the copy is cheap
         grad_t = np.ascontiguousarray(grad_t)
-    return np.matmul(columns, grad_t).sum(axis=0)
+    if columns is None and folds_batch(groups, out_h * out_w, out_channels, batch.shape[1]):
+        columns = fold_batch(conv_columns(batch, kernel_size, stride, padding, dilation, 1,
+                                          with_bias)[:, 0])
+    if columns is not None and columns.ndim == 2:
+        # forward's columns folded to (K [+ 1], N * L): one GEMM with the folded gradient
+        folded = np.ascontiguousarray(batch_grad.reshape(count, out_channels, -1)
+                                      .transpose(0, 2, 1)).reshape(-1, out_channels)
+        return (columns @ folded)[None]
+    if columns is not None:
+        return np.matmul(columns, grad_t).sum(axis=0)
+    rows = (kernel_size[0] * kernel_size[1] * batch.shape[1] // groups + with_bias) * groups
+    chunk = chunk_images(count, rows * out_h * out_w * batch.itemsize, out_h * out_w)
+    total = None
+    for start in range(0, count, chunk):  # one chunk when the columns fit (CHUNK_BYTES)
+        part = conv_columns(batch[start:start + chunk], kernel_size, stride, padding,
+                            dilation, groups, with_bias)
+        sums = np.matmul(part, grad_t[start:start + chunk]).sum(axis=0)
+        total = sums if total is None else np.add(total, sums, out=total)
+    return total
 
 
 def _as_weight(summed: np.ndarray, channels: int, kernel_size: tuple[int, int],
@@ -196,6 +272,26 @@ def conv_transpose2d_array(grad: np.ndarray, weight: np.ndarray, input_size: tup
     _, per_group, kernel_h, kernel_w = weight.shape
     height, width = input_size
     groups_out = out_channels // groups
+    chunk = chunk_images(count, kernel_h * kernel_w * per_group * groups * out_h
+                         * (width + padding[2] + padding[3]) * batch_grad.itemsize,
+                         out_h * out_w)
+    if chunk < count:  # a few images at a time (see CHUNK_BYTES)
+        grad_input = None
+        for start in range(0, count, chunk):
+            part = conv_transpose2d_array(batch_grad[start:start + chunk], weight, input_size,
+                                          stride, padding, dilation, groups)
+            if grad_input is None:
+                grad_input = np.empty((count, *part.shape[1:]), dtype=part.dtype)
+            grad_input[start:start + chunk] = part
+        return grad_input[0] if grad.ndim == 3 else grad_input
+    if folds_batch(groups, out_h * out_w, out_channels, per_group):
+        # small planes: (K, O) @ (O, N * L) in one GEMM, then added back per offset
+        kernel_t = weight.transpose(2, 3, 1, 0).reshape(-1, out_channels)
+        column_grad = (kernel_t @ fold_batch(batch_grad.reshape(count, out_channels, -1)))
+        column_grad = column_grad.reshape(-1, count, out_h * out_w).transpose(1, 0, 2).reshape(
+            count, 1, kernel_h, kernel_w, per_group, out_h, out_w)
+        grad_input = columns_to_image(column_grad, height, width, padding, stride, dilation)
+        return grad_input[0] if grad.ndim == 3 else grad_input
     if by_kernel_rows(weight.shape, stride, dilation, groups):
         # fewer values to move than kH * kW column gradients (see by_kernel_rows)
         row_kernel = weight.transpose(2, 1, 0, 3).reshape(kernel_h * per_group, -1)
@@ -246,11 +342,11 @@ class Conv2d(Function):
         self.kernel_size = weight.shape[2:]
         self.column_rows = weight.shape[1] * weight.shape[2] * weight.shape[3]
         self.columns = self.columns_are_scratch = None
-        if self.needs_input_grad[1]:
+        if self.needs_input_grad[1] and columns is not None:
             self.columns = columns
             # a column matrix of our own can hold the column gradient later (saves memory)
             # (not when the columns are a read-only view, as for some 1x1 kernels)
-            self.columns_are_scratch = (columns.flags.writeable
+            self.columns_are_scratch = (columns.ndim == 4 and columns.flags.writeable
                                         and not np.may_share_memory(columns, x))
         # x for the weight gradient, the weight for the input gradient
         self.save(x if self.needs_input_grad[1] else None,

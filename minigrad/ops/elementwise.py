@@ -64,8 +64,28 @@ def _float_input(where: str, input: Tensor) -> Tensor:
     return cast(input, dtypes.default_float)
 
 
+def _scalar_operand(value: float, dtype: np.dtype) -> Tensor:
+    """A Python number as a 0-d constant of the tensor operand's floating dtype."""
+    return Tensor._from_op(np.asarray(value, dtype=dtype))
+
+
 def _binary(where: str, function: type[Function], input: Any, other: Any) -> Tensor:
     """Validate, broadcast-check and promote two operands, then apply `function`."""
+    # the common cases first, checked cheaply: two tensors of one dtype, or a floating
+    # tensor with a Python float or int (which never promotes it)
+    first, second = type(input), type(other)
+    if first is Tensor:
+        if second is Tensor:
+            a, b = input._data, other._data
+            if a.dtype == b.dtype:
+                if a.shape != b.shape:
+                    broadcast_shapes(where, a.shape, b.shape)
+                return function.apply(input, other)
+        elif (second is float or second is int) and input._data.dtype.kind == "f":
+            return function.apply(input, _scalar_operand(other, input._data.dtype))
+    elif second is Tensor and (first is float or first is int) \
+            and other._data.dtype.kind == "f":
+        return function.apply(_scalar_operand(input, other._data.dtype), other)
     _check_operands(where, {"input": input, "other": other})
     broadcast_shapes(where, _shape_of(input), _shape_of(other))
     a, b = promote(input, other)

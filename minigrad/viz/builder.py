@@ -251,7 +251,8 @@ class Builder:
     # ---- built-in layers as one node ----------------------------------------------------
     def fuse_layers(self) -> None:
         """Draw each call of a built-in layer that records several ops as one node in the
-        layer's box, with its parameters and its buffers (by name) beside it. The unnamed
+        layer's box, with its parameters and its buffers (by name) beside it (a one-op layer
+        with buffers too: BatchNorm in training mode is one fused op). The unnamed
         tensors the layer derived from its buffers (BatchNorm's folded scale) are hidden."""
         groups: dict[int, list[Node]] = {}
         for node in self.nodes.values():
@@ -261,9 +262,9 @@ class Builder:
         unit_of: dict[str, str] = {}
         fused: list[Node] = []
         for members in groups.values():
-            if len(members) < 2:
-                continue
             scope = members[0].scope
+            if len(members) < 2 and not _has_float_buffers(scope.module):
+                continue  # a one-op layer is its op's node, unless it has buffers to show
             keys = {member.key for member in members}
             exits = [member for member in members
                      if any(consumer not in keys for consumer in self.consumers.get(member.key,
@@ -418,6 +419,13 @@ def is_builtin_layer(module: Any) -> bool:
         return False
     children = getattr(module, "children", None)
     return children is None or next(iter(children()), None) is None
+
+
+def _has_float_buffers(module: Any) -> bool:
+    """True for a layer with floating-point buffers (BatchNorm's running statistics)."""
+    buffers = getattr(module, "buffers", None)
+    return buffers is not None and any(
+        isinstance(buffer, Tensor) and buffer.data.dtype.kind == "f" for buffer in buffers())
 
 
 def _layer_title(module: Any) -> str:
