@@ -56,6 +56,7 @@ from . import (
                        autograd,
                        cuda,
                        data,
+                       distributions,
                        func,
                        linalg,
                        models,
@@ -103,7 +104,8 @@ __all__ = [
 # factories, dtypes and devices with PyTorch's names (issue 13)
 __all__ += [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
-    "IntTensor", "LongTensor", "ShortTensor", "cuda", "device", "half", "int", "linalg",
+    "IntTensor", "LongTensor", "ShortTensor", "cuda", "device", "distributions", "half", "int",
+    "linalg",
     "rand_like",
     "randint_like", "randn_like", "short",
 ]

@@ -63,13 +63,16 @@ def _wrap(array: np.ndarray, requires_grad: bool) -> Tensor:
     return tensor.requires_grad_(True) if requires_grad else tensor
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (Python floats -> float32, ints -> int64)."""
+    check_device(device, "tensor")
     return Tensor._from_data(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like `tensor`, but returns `data` itself when it already is a Tensor of that dtype."""
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.to_dtype(dtype)):
         return data
     return Tensor._from_data(data, dtype=dtype)

@@ -41,6 +41,10 @@ TESTS = {
                "tests/test_serialization.py"],
     "ops": ["tests/ops", "tests/test_inplace.py", "tests/test_bad_input.py"],
 }
+# mutmut's trampolines add a stack frame, so this test of a warning's stacklevel (which
+# frame it points at) cannot pass on mutated code; it is left out of mutation runs only
+DESELECT = [("tests/test_debugging.py::"
+             "test_total_loss_plus_equals_loss_warns_within_ten_steps_naming_tensor_op_and_fix")]
 HYPOTHESIS = {"MINIGRAD_HYPOTHESIS_PROFILE": "ci", "MINIGRAD_HYPOTHESIS_SEED": "0",
               "MINIGRAD_HYPOTHESIS_EXAMPLES": "10"}
 
@@ -66,11 +70,12 @@ def prepare(name: str, package: str, pattern: str) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     pyproject = (ROOT / "pyproject.toml").read_text()
     selection = ", ".join(f'"{path}"' for path in TESTS[package])
+    deselect = ", ".join(f'"--deselect", "{test}"' for test in DESELECT)
     pyproject += f"""
 [tool.mutmut]
 source_paths = ["minigrad"]
 only_mutate = ["{pattern}"]
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", {deselect}]
 pytest_add_cli_args_test_selection = [{selection}]
 timeout_multiplier = 5.0
 use_git_change_detection = false

@@ -309,6 +309,9 @@ def test_failures_show_the_message_before_any_check_op_internals(tmp_path):
 
     (tmp_path / "test_broken.py").write_text(
         "import numpy as np\n"
+        "from hypothesis import settings\n"
+        "settings.register_profile('no_deadline', deadline=None)\n"  # a loaded machine is slow
+        "settings.load_profile('no_deadline')\n"
         "from minigrad.testing import check_op, gradcheck\n"
         "import minigrad as mg\n"
         "from tests_support import WrongBroadcastingMul\n"

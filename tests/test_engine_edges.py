@@ -97,3 +97,20 @@ def test_set_grad_enabled_as_call_context_and_decorator():
     x = mg.ones(2, requires_grad=True)
     assert not frozen(x).requires_grad
     assert mg.is_grad_enabled()
+
+
+def test_backward_errors_word_for_word_like_torch():
+    with pytest.raises(RuntimeError) as caught:
+        mg.ones(2).sum().backward()
+    assert str(caught.value) == ("element 0 of tensors does not require grad and does not have "
+                                 "a grad_fn")
+    x = mg.ones(2, requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError) as caught:
+        y.backward()
+    assert str(caught.value) == (
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+        "backward through the graph a second time.")

@@ -319,6 +319,11 @@ def _torch_layer_variants() -> dict:
         "conv_dilated_grouped_elu_hardtanh": tnn.Sequential(
             tnn.Conv2d(3, 6, 3, dilation=2, groups=3, padding=2), tnn.ELU(), tnn.Hardtanh()),
         "upsample_nearest": tnn.Sequential(tnn.Conv2d(3, 2, 1), tnn.Upsample(scale_factor=2)),
+        "conv_transpose_upsample_bilinear": tnn.Sequential(
+            tnn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1),
+            tnn.Upsample(scale_factor=1.5, mode="bilinear")),
+        "upsample_bicubic_align_corners": tnn.Upsample(size=(9, 20), mode="bicubic",
+                                                       align_corners=True),
         "prelu_softplus_hardsigmoid": tnn.Sequential(tnn.Conv2d(3, 4, 1), tnn.PReLU(4),
                                                      tnn.Softplus(), tnn.Hardsigmoid()),
         "batchnorm1d": tnn.Sequential(tnn.Flatten(), tnn.Linear(3 * 15 * 15, 6),
@@ -328,7 +333,8 @@ def _torch_layer_variants() -> dict:
 
 @pytest.mark.parametrize("name", ["maxpool_ceil_mode", "avgpool_without_pad_count",
                                   "conv_same_even_kernel", "conv_dilated_grouped_elu_hardtanh",
-                                  "upsample_nearest", "prelu_softplus_hardsigmoid",
+                                  "upsample_nearest", "conv_transpose_upsample_bilinear",
+                                  "upsample_bicubic_align_corners", "prelu_softplus_hardsigmoid",
                                   "batchnorm1d"])
 def test_pytorch_layer_variants_match_onnxruntime(name):
     net = _torch_layer_variants()[name].eval()
@@ -340,15 +346,17 @@ def test_pytorch_layer_variants_match_onnxruntime(name):
 
 def test_pytorch_ops_minigrad_lacks_are_named():
     torch = pytest.importorskip("torch")
-    net = torch.nn.Sequential(torch.nn.ConvTranspose2d(3, 2, 3), torch.nn.Upsample(
-        scale_factor=2, mode="bilinear")).eval()
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.PixelShuffle(2)).eval()
     model_bytes = _torch_export(net, (1, 3, 8, 8))
-    with pytest.raises(NotImplementedError, match="unsupported ONNX ops: ConvTranspose"):
+    with pytest.raises(NotImplementedError, match="unsupported ONNX ops: DepthToSpace"):
         mg_onnx.load_model(io.BytesIO(model_bytes))
-    net = torch.nn.Upsample(scale_factor=2, mode="bilinear").eval()
+    net = torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False).eval()
+    proto = onnx.load_from_string(_torch_export(net, (1, 3, 8, 8)))
+    (resize,) = [node for node in proto.graph.node if node.op_type == "Resize"]
+    resize.attribute.append(onnx.helper.make_attribute("exclude_outside", 1))
     with pytest.raises(NotImplementedError, match="unsupported ONNX op settings: Resize "
-                                                  "mode=linear"):
-        mg_onnx.load_model(io.BytesIO(_torch_export(net, (1, 3, 8, 8))))
+                                                  "exclude_outside=1"):
+        mg_onnx.load_model(io.BytesIO(proto.SerializeToString()))
 
 
 def test_loaded_model_takes_a_minigrad_state_dict_by_name():

@@ -57,6 +57,12 @@ def test_device_keyword(factory):
 
 
 def test_other_factories_take_device():
+    assert mg.tensor([1.0], device="cpu").device == "cpu"
+    assert mg.as_tensor([1.0], device=mg.device("cpu")).tolist() == [1.0]
+    with pytest.raises(RuntimeError, match="cuda"):
+        mg.tensor([1.0], device="cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        mg.nn.Linear(2, 2).cuda()
     assert mg.full((2,), 1.5, device="cpu").tolist() == [1.5, 1.5]
     assert mg.arange(3, device="cpu").tolist() == [0, 1, 2]
     assert mg.linspace(0, 1, 3, device="cpu").tolist() == [0, 0.5, 1]

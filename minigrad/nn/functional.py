@@ -15,55 +15,6 @@ from ..ops.activation import (
     silu,
     softmax,
 )
-from ..ops.conv import conv2d, conv_transpose2d
-from ..ops.elementwise import sigmoid, tanh
-from ..ops.loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    mse_loss,
-    nll_loss,
-)
-from ..ops.matmul import linear
-from ..ops.movement import pad
-from ..ops.normalization import (
-    group_norm,
-    instance_norm,
-    layer_norm,
-    local_response_norm,
-    normalize,
-    rms_norm,
-)
-from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
-from ..ops.resample import (
-    channel_shuffle,
-    interpolate,
-    pixel_shuffle,
-    pixel_unshuffle,
-    upsample,
-    upsample_bilinear,
-    upsample_nearest,
-)
-from ..ops.sampling import affine_grid, grid_sample
-from ..ops.conv1d import conv1d, conv_transpose1d
-from ..ops.conv3d import conv3d, conv_transpose3d
-from ..ops.fold import fold, unfold
-from ..ops.pool1d3d import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool3d,
-    avg_pool1d,
-    avg_pool3d,
-    lp_pool1d,
-    lp_pool2d,
-    lp_pool3d,
-    max_pool1d,
-    max_pool3d,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-)
 from ..ops.activation_extra import (
     celu,
     celu_,
@@ -92,9 +43,22 @@ from ..ops.activation_extra import (
     threshold,
     threshold_,
 )
+from ..ops.attention import scaled_dot_product_attention
+from ..ops.conv import conv2d, conv_transpose2d
+from ..ops.conv1d import conv1d, conv_transpose1d
+from ..ops.conv3d import conv3d, conv_transpose3d
 from ..ops.ctc import ctc_loss
 from ..ops.distance import bilinear, cosine_similarity, normalize, pairwise_distance
+from ..ops.elementwise import sigmoid, tanh
 from ..ops.embedding import embedding, embedding_bag
+from ..ops.fold import fold, unfold
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
 from ..ops.loss_extra import (
     cosine_embedding_loss,
     gaussian_nll_loss,
@@ -112,7 +76,42 @@ from ..ops.loss_extra import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ..ops.attention import scaled_dot_product_attention
+from ..ops.matmul import linear
+from ..ops.movement import pad
+from ..ops.normalization import (
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
+from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from ..ops.pool1d3d import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool1d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool1d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from ..ops.resample import (
+    channel_shuffle,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from ..ops.sampling import affine_grid, grid_sample
 
 __all__ = [
     "adaptive_avg_pool1d",

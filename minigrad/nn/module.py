@@ -442,6 +442,13 @@ class Module:
     def half(self) -> Module:
         return self._convert_floats(dtypes.float16)
 
+    def cuda(self, device: Any = None) -> Module:
+        """Refused: minigrad runs on the CPU only (a RuntimeError naming the device)."""
+        from ..engine.device import check_device
+
+        check_device("cuda" if device is None else device, "cuda")
+        return self
+
     def cpu(self) -> Module:
         return self
 

@@ -187,6 +187,10 @@ class RNNBase(Module):
                                        f"but got {state.ndim}-D tensor")
                 state = state.unsqueeze(1)
             self._check_state(state, shape, name)
+            if state.dtype != input.dtype:
+                raise RuntimeError(f"{type(self).__name__}: input and hidden tensors are not "
+                                   f"the same dtype, found input tensor with {input.dtype} "
+                                   f"and hidden tensor with {state.dtype}")
             states[index] = state
         return input, states, batched
 

@@ -62,6 +62,19 @@ class GraphBuilder:
                                            name=f"{op_type}_{len(self.nodes)}", **attributes))
         return output
 
+    def node_outputs(self, op_type: str, inputs: Sequence[str | None], count: int,
+                     **attributes: Any) -> list[str]:
+        """Append one node with `count` fresh outputs (LSTM's Y, Y_h, Y_c); returns them."""
+        outputs = [self.fresh(f"{op_type.lower()}_out") for _ in range(count)]
+        names = [name or "" for name in inputs]
+        while names and names[-1] == "":
+            names.pop()
+        if any(name in self.dynamic for name in names):
+            self.dynamic.update(outputs)
+        self.nodes.append(helper.make_node(op_type, names, outputs,
+                                           name=f"{op_type}_{len(self.nodes)}", **attributes))
+        return outputs
+
     def initializer(self, name: str, array: np.ndarray) -> str:
         """Add a named initializer (a parameter or buffer under its state_dict key)."""
         if name not in self.initializers:

@@ -19,6 +19,7 @@ from onnx import helper
 from ..engine import Tensor, no_grad
 from .builder import GraphBuilder
 from .export_ops import EXPORT_OPS
+from .export_recurrent import RecurrentCall, emit_recurrent, recurrent_calls
 from .module_patterns import MODULE_PATTERNS
 from .trace import RecordedOp, record_ops
 
@@ -52,10 +53,10 @@ def export(model: Any, args: Tensor | Sequence[Tensor], f: str | os.PathLike | I
     for module, _ in modes:
         module.training = False
     try:
-        with no_grad(), record_ops() as recorder:
+        with no_grad(), record_ops() as recorder, recurrent_calls(model, recorder) as calls:
             result = model(*inputs)
         proto = _build(model, recorder.ops, recorder.made, inputs, _output_tensors(result),
-                       input_names, output_names, dynamic_axes, opset)
+                       input_names, output_names, dynamic_axes, opset, calls)
     finally:
         for module, training in modes:
             module.training = training  # each module's own mode, as it was
@@ -75,8 +76,10 @@ def _modules(model: Any) -> list:
 
 def _build(model: Any, ops: list[RecordedOp], made: dict, inputs: tuple, outputs: tuple,
            input_names: Sequence[str] | None, output_names: Sequence[str] | None,
-           dynamic_axes: Mapping[str, Any] | None, opset: int) -> onnx.ModelProto:
-    """The ModelProto for the recorded ops (modules still in eval mode)."""
+           dynamic_axes: Mapping[str, Any] | None, opset: int,
+           calls: dict[int, RecurrentCall]) -> onnx.ModelProto:
+    """The ModelProto for the recorded ops (modules still in eval mode); the ops of a
+    recurrent module call (`calls`) are written as that call's ONNX RNN / LSTM / GRU."""
     input_names = _names("input", input_names, len(inputs))
     output_names = _names("output", output_names, len(outputs))
     axes = _dynamic_axes(dynamic_axes, input_names, output_names, inputs, outputs)
@@ -95,7 +98,7 @@ def _build(model: Any, ops: list[RecordedOp], made: dict, inputs: tuple, outputs
         if name not in input_names + output_names:
             builder.reserve(name)
     ops = _same_array_as_known(ops, inputs)
-    _emit_all(builder, _ops_reaching(ops, outputs), values, state_names, made)
+    _emit_all(builder, _ops_reaching(ops, outputs), values, state_names, made, calls)
 
     graph_outputs = []
     for tensor, name in zip(outputs, output_names):
@@ -195,12 +198,17 @@ def _ops_reaching(ops: list[RecordedOp], outputs: tuple) -> list[RecordedOp]:
 
 def _same_array_as_known(ops: list[RecordedOp], inputs: tuple) -> list[RecordedOp]:
     """Replace an op input that wraps the very array of a graph input or of an earlier op's
-    output (getitem wraps its index tensor anew: `weight[indices]`) by that tensor."""
+    output (getitem wraps its index tensor anew: `weight[indices]`) by that tensor; an
+    EmbeddingLookup gets the tensor of its `indices` option as a second input."""
     known = {id(tensor.data): tensor for tensor in inputs}
     for op in ops:
         op.inputs = tuple(
             known.get(id(tensor.data), tensor) if tensor is not None else None
             for tensor in op.inputs)
+        if op.name == "EmbeddingLookup":  # its indices are an option: the input's array
+            source = known.get(id(op.options["indices"]))
+            if source is not None:
+                op.inputs = op.inputs + (source,)
         known.setdefault(id(op.output.data), op.output)
     return ops
 
@@ -223,9 +231,18 @@ def _value_of(builder: GraphBuilder, tensor: Tensor | None, values: dict[int, st
 
 
 def _emit_all(builder: GraphBuilder, ops: list[RecordedOp], values: dict[int, str],
-              state_names: dict[int, str], made: dict) -> None:
+              state_names: dict[int, str], made: dict,
+              calls: dict[int, RecurrentCall]) -> None:
     index = 0
     while index < len(ops):
+        call = calls.get(id(ops[index]))
+        if call is not None:  # a recurrent module call: written whole at its first op
+            if not call.emitted:
+                call.emitted = True
+                values.update(emit_recurrent(
+                    builder, call, lambda t: _value_of(builder, t, values, state_names)))
+            index += 1
+            continue
         group_end = _module_group(ops, index)
         if group_end is not None and _emit_module(builder, ops[index:group_end],
                                                   ops[group_end:], values, state_names):

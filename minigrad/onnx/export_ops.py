@@ -16,6 +16,7 @@ import numpy as np
 from onnx import helper
 
 from .builder import GraphBuilder
+from .export_resample import emit_axis_map
 from .trace import RecordedOp
 
 __all__ = ["EXPORT_OPS", "Emitter"]
@@ -48,6 +49,29 @@ def _conv(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     b.node("Conv", ins, out, kernel_shape=kernel, strides=list(op.options["stride"]),
            pads=[top, left, bottom, right], dilations=list(op.options["dilation"]),
            group=op.options["groups"])
+
+
+def _conv_transpose(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """ConvTranspose (2-D and 3-D; conv_transpose1d runs as 2-D between reshapes). The op's
+    padding holds (begin, end) per spatial axis; output_padding is what the op's output size
+    adds to the size ONNX computes from the input, kernel, stride, dilation and pads."""
+    x, weight = op.inputs[0], op.inputs[1]
+    spatial = weight.ndim - 2
+    if x.ndim != spatial + 2:
+        raise NotImplementedError(f"onnx.export: conv_transpose of an unbatched input of "
+                                  f"shape {tuple(x.shape)}")
+    kernel = list(weight.shape[2:])
+    stride, dilation = list(op.options["stride"]), list(op.options["dilation"])
+    padding = list(op.options["padding"])
+    begins, ends = padding[0::2], padding[1::2]
+    extra = [size - (s * (n - 1) + d * (k - 1) + 1 - p0 - p1) for size, n, s, d, k, p0, p1
+             in zip(op.options["input_size"], x.shape[2:], stride, dilation, kernel,
+                    begins, ends)]
+    if min(extra) < 0:
+        raise NotImplementedError(f"onnx.export: conv_transpose output size "
+                                  f"{op.options['input_size']} is below ONNX's")
+    b.node("ConvTranspose", ins, out, kernel_shape=kernel, strides=stride, dilations=dilation,
+           pads=begins + ends, output_padding=extra, group=op.options["groups"])
 
 
 def _linear(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
@@ -111,6 +135,22 @@ def _adaptive_pool(global_op: str, window_op: str) -> Emitter:
                 f"onnx.export: adaptive_max_pool2d from {height}x{width} to {out_h}x{out_w} "
                 f"(windows that do not tile the input) has no ONNX equivalent")
     return emit
+
+
+def _layer_norm(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """LayerNormalization over the trailing axes; Scale is required in ONNX (ones if the
+    module has no weight), Bias is optional."""
+    ndim = op.inputs[0].ndim
+    axes = sorted(axis % ndim for axis in op.options["axes"])
+    if axes != list(range(ndim - len(axes), ndim)):
+        raise NotImplementedError(f"onnx.export: layer_norm over axes {tuple(axes)} (ONNX "
+                                  f"LayerNormalization normalizes trailing axes only)")
+    scale = ins[1]
+    if scale is None:
+        shape = op.inputs[0].shape[axes[0]:]
+        scale = b.constant(np.ones(shape, dtype=op.output.dtype), "layer_norm_scale")
+    b.node("LayerNormalization", [ins[0], scale, ins[2]], out, axis=axes[0],
+           epsilon=float(op.options["eps"]))
 
 
 def _softmax(onnx_op: str) -> Emitter:
@@ -312,6 +352,15 @@ def _gather(b: GraphBuilder, op: RecordedOp, ins: list, out: str, key: list) -> 
     b.node("Gather", ins[:2], out, axis=position)
 
 
+def _embedding_lookup(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
+    """weight[indices] as Gather; the indices must be a graph input or an op's output
+    (export adds them as the op's second input), int64 as the lookup used them."""
+    if len(ins) < 2:
+        raise NotImplementedError("onnx.export: embedding indices that are not an int64 graph "
+                                  "input or op output cannot be traced")
+    b.node("Gather", ins[:2], out, axis=0)
+
+
 def _identity(b: GraphBuilder, op: RecordedOp, ins: list, out: str) -> None:
     b.node("Identity", ins[:1], out)
 
@@ -368,6 +417,8 @@ EXPORT_OPS: dict[str, Emitter] = {
     # layers
     "Conv2d": _conv,
     "Conv2dReference": _conv,
+    "ConvTranspose2d": _conv_transpose,
+    "ConvTranspose3d": _conv_transpose,
     "Linear": _linear,
     "MatMul": _same("MatMul"),
     "Mm": _same("MatMul"),
@@ -378,6 +429,8 @@ EXPORT_OPS: dict[str, Emitter] = {
     "AvgPool2dReference": _avg_pool,
     "AdaptiveAvgPool2d": _adaptive_pool("GlobalAveragePool", "AveragePool"),
     "AdaptiveMaxPool2d": _adaptive_pool("GlobalMaxPool", "MaxPool"),
+    "LayerNorm": _layer_norm,
+    "AxisMap": emit_axis_map,  # interpolate, one op per resized axis
     # activations
     "ReLU": _same("Relu"),
     "LeakyReLU": _with_alpha("LeakyRelu", "negative_slope"),
@@ -431,6 +484,7 @@ EXPORT_OPS: dict[str, Emitter] = {
     "ConstantPad": _constant_pad,
     "IndexPad": _index_pad,
     "Index": _index,
+    "EmbeddingLookup": _embedding_lookup,
     # reductions
     "Sum": _reduce("ReduceSum"),
     "Mean": _reduce("ReduceMean"),

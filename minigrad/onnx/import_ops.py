@@ -21,6 +21,9 @@ import minigrad as mg
 
 from ..engine import Tensor, no_grad
 from ..nn import functional as F
+from ..ops.resample import AxisMap
+from .import_recurrent import gru, lstm, recurrent_limits, rnn
+from .resize_maps import resize_map
 
 __all__ = ["ATTRIBUTE_LIMITS", "IMPORT_OPS", "Handler"]
 
@@ -93,6 +96,25 @@ def _conv(module: Any, attrs: dict, ins: list) -> Tensor:
                     dilation=tuple(attrs.get("dilations", [1, 1])), groups=attrs.get("group", 1))
 
 
+def _conv_transpose(module: Any, attrs: dict, ins: list) -> Tensor:
+    """2-D ConvTranspose with explicit pads (symmetric per axis) and output_padding;
+    output_shape and auto_pad are refused at load time (ATTRIBUTE_LIMITS)."""
+    x, weight, bias = (ins + [None])[:3]
+    if weight.ndim != 4:
+        raise NotImplementedError(f"load_model: only 2-D ConvTranspose is supported, got a "
+                                  f"weight of shape {tuple(weight.shape)}")
+    top, left, bottom, right = attrs.get("pads", [0, 0, 0, 0])
+    if (top, left) != (bottom, right):
+        raise NotImplementedError(f"load_model: ConvTranspose with asymmetric pads "
+                                  f"{attrs['pads']}")
+    return F.conv_transpose2d(_tensor(x), _tensor(weight),
+                              None if bias is None else _tensor(bias),
+                              stride=tuple(attrs.get("strides", [1, 1])), padding=(top, left),
+                              output_padding=tuple(attrs.get("output_padding", [0, 0])),
+                              groups=attrs.get("group", 1),
+                              dilation=tuple(attrs.get("dilations", [1, 1])))
+
+
 def _gemm(module: Any, attrs: dict, ins: list) -> Tensor:
     a, b, c = (ins + [None])[:3]
     a, b = _tensor(a), _tensor(b)
@@ -136,23 +158,30 @@ def _average_pool(module: Any, attrs: dict, ins: list) -> Tensor:
 
 
 def _resize(module: Any, attrs: dict, ins: list) -> Tensor:
-    """Nearest-neighbour upsampling by whole factors (torch's nn.Upsample default), as a
-    broadcast: each pixel repeated `factor` times along H and W."""
+    """Resize (nearest, linear, cubic; any of ONNX's coordinate transforms but
+    tf_crop_and_resize) as one `AxisMap` op per resized axis, each the map ONNX defines
+    (`resize_maps`), so nearest, bilinear and bicubic files from torch.onnx load exactly."""
     x = _tensor(ins[0])
     scales = ins[2] if len(ins) > 2 and ins[2] is not None and _array(ins[2]).size else None
     if scales is not None:
         factors = [float(value) for value in _array(scales).reshape(-1)]
+        # onnxruntime's length: floor(in * scale) in float32
+        sizes = [int(np.floor(np.float32(size) * np.float32(factor)))
+                 for size, factor in zip(x.shape, factors)]
     else:
-        factors = [out / size for out, size in zip(_ints(ins[3]), x.shape)]
+        sizes = _ints(ins[3])
+        factors = [out / size for out, size in zip(sizes, x.shape)]
     mode = attrs.get("mode", "nearest")
-    whole = all(factor == int(factor) and factor >= 1 for factor in factors)
-    if mode != "nearest" or not whole or factors[:2] != [1.0, 1.0] or x.ndim != 4:
-        raise NotImplementedError(f"load_model: Resize mode={mode} with scales {factors} "
-                                  f"(only nearest upsampling of H and W by whole factors)")
-    n, c, h, w = x.shape
-    fh, fw = int(factors[2]), int(factors[3])
-    spread = x.reshape(n, c, h, 1, w, 1).expand(n, c, h, fh, w, fw)
-    return spread.reshape(n, c, h * fh, w * fw)
+    transform = attrs.get("coordinate_transformation_mode", "half_pixel")
+    nearest_mode = attrs.get("nearest_mode", "round_prefer_floor")
+    cubic_a = attrs.get("cubic_coeff_a", -0.75)
+    output = x
+    for axis, (size, out, factor) in enumerate(zip(x.shape, sizes, factors)):
+        if out == size and factor == 1.0:
+            continue
+        map = resize_map(mode, transform, nearest_mode, size, factor, out, cubic_a)
+        output = AxisMap.apply(output, map=map, axis=axis)
+    return output if output is not x else x * 1
 
 
 def _global_average_pool(module: Any, attrs: dict, ins: list) -> Tensor:
@@ -503,18 +532,43 @@ def _reduce(method: str, numpy_op: Callable) -> Handler:
 
 
 def _resize_limits(attrs: dict) -> str | None:
-    mode = attrs.get("mode", "nearest")
-    return None if mode == "nearest" else f"Resize mode={mode}"
+    problems = []
+    if attrs.get("coordinate_transformation_mode") == "tf_crop_and_resize":
+        problems.append("coordinate_transformation_mode=tf_crop_and_resize")
+    for name in ("exclude_outside", "antialias"):
+        if attrs.get(name, 0):
+            problems.append(f"{name}={attrs[name]}")
+    if "axes" in attrs:
+        problems.append("axes")
+    if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+        problems.append(f"keep_aspect_ratio_policy={attrs['keep_aspect_ratio_policy']}")
+    return f"Resize {', '.join(problems)}" if problems else None
+
+
+def _conv_transpose_limits(attrs: dict) -> str | None:
+    if "output_shape" in attrs:
+        return "ConvTranspose with output_shape"
+    if attrs.get("auto_pad", "NOTSET") != "NOTSET":
+        return f"ConvTranspose with auto_pad={attrs['auto_pad']}"
+    return None
 
 
 # what a handler cannot do, known from the attributes alone: checked when a model loads
 ATTRIBUTE_LIMITS: dict[str, Callable[[dict], str | None]] = {
     "Resize": _resize_limits,
+    "ConvTranspose": _conv_transpose_limits,
+    "LSTM": recurrent_limits("LSTM"),
+    "GRU": recurrent_limits("GRU"),
+    "RNN": recurrent_limits("RNN"),
 }
 
 IMPORT_OPS: dict[str, Handler] = {
     # layers
     "Conv": _conv,
+    "ConvTranspose": _conv_transpose,
+    "LSTM": lstm,
+    "GRU": gru,
+    "RNN": rnn,
     "Gemm": _gemm,
     "MatMul": _binary(np.matmul, mg.matmul),
     "MaxPool": _max_pool,

@@ -31,6 +31,7 @@ from . import (
     embedding,
     fold,
     indexing,
+    indexing_inplace,
     inplace,
     linalg,
     logical,
@@ -52,6 +53,7 @@ from . import (
     shaping,
     sort,
     special,
+    statistics,
     tensor_api,
     trigonometric,
 )
@@ -59,7 +61,9 @@ from . import (
 FAMILIES = (cast, elementwise, reduce, movement, matmul, conv, pool, activation, loss, inplace,
             rounding, trigonometric, special, logical, binary_math, aliases, normalization,
             resample, sampling, conv1d, conv3d, pool1d3d, fold, tensor_api, indexing, shaping,
-            linalg, decomposition, norms, scan, sort, batch_norm)
+            linalg, decomposition, norms, scan, sort, statistics, indexing_inplace,
+            activation_extra, loss_extra, ctc, distance, embedding, attention, recurrent,
+            batch_norm)
 
 FUNCTIONAL: dict = {}
 TOPLEVEL: dict = {}

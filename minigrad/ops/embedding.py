@@ -113,6 +113,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                                   "implemented in minigrad")
     if max_norm is not None:
         _renormalize(weight, indices, float(max_norm), float(norm_type))
+    if padding_idx is None and not scale_grad_by_freq:
+        # the plain lookup is the indexing op itself (same values and gradients), which
+        # tools that read recorded graphs know (ONNX export maps it to Gather)
+        return weight[Tensor._from_op(indices)]
     return EmbeddingLookup.apply(weight, padding_idx=padding_idx,
                                  scale_grad_by_freq=bool(scale_grad_by_freq),
                                  indices=indices)

@@ -265,9 +265,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
     if reduce == "add":
         return input + _scatter_into(src, input.shape, key, True)
     if reduce == "multiply":
-        output = input.data.copy()
-        np.multiply.at(output, key, src.data)
-        return Tensor._from_op(output)
+        return ScatterMultiply.apply(input, src, key=key)
     mask = _written_mask(input.shape, key)
     written = _scatter_into(src, input.shape, key, False)
     return ew.where(Tensor._from_op(mask), written, input)
@@ -338,6 +336,20 @@ def _scatter_extreme(input: Tensor, src: Tensor, key: tuple, keep: Tensor,
     from_src = _scatter_into(share_src * (src - Tensor._from_op(src.data)), input.shape, key,
                              True)
     return constant + from_self + from_src
+
+
+class ScatterMultiply(Function):
+    """scatter(..., reduce='multiply'): PyTorch defines no derivative for it, so backward
+    raises (scatter_reduce(..., 'prod') has one)."""
+
+    def forward(self, x: np.ndarray, src: np.ndarray, key: tuple) -> np.ndarray:
+        output = x.copy()
+        np.multiply.at(output, key, src)
+        return output
+
+    def backward(self, xp: Any, grad: Any) -> tuple:
+        raise RuntimeError("derivative for scatter with reduce='multiply' is not implemented "
+                           "(as in PyTorch); use scatter_reduce(..., 'prod')")
 
 
 class ScatterProd(Function):

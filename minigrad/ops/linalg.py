@@ -213,7 +213,7 @@ class Einsum(Function):
     def forward(self, *arrays: np.ndarray, terms: tuple[str, ...], output: str) -> np.ndarray:
         self.save(*arrays)
         equation = ",".join(terms) + "->" + output
-        return np.asarray(np.einsum(equation, *arrays, optimize=len(arrays) > 2))
+        return _einsum_arrays(equation, *arrays)
 
     def backward(self, xp: Any, grad: Any, *operands: Any) -> tuple:
         terms, output = self.options["terms"], self.options["output"]
@@ -251,7 +251,9 @@ class Einsum(Function):
 
 
 def _einsum_arrays(equation: str, *arrays: np.ndarray) -> np.ndarray:
-    return np.einsum(equation, *arrays, optimize=len(arrays) > 2)
+    # NumPy's path optimiser (BLAS for matrix-like contractions) pays off beyond tiny inputs
+    optimize = len(arrays) > 2 or sum(np.size(array) for array in arrays) > 4096
+    return np.asarray(np.einsum(equation, *arrays, optimize=optimize))
 
 
 def _einsum_graph(equation: str, *operands: Any) -> Tensor:

@@ -1,5 +1,5 @@
-"""Normalization ops: layer_norm (fused), group_norm, instance_norm, rms_norm,
-local_response_norm and normalize, with PyTorch's names, arguments and errors.
+"""Normalization ops: layer_norm (fused), group_norm, instance_norm, rms_norm
+and local_response_norm, with PyTorch's names, arguments and errors.
 
 layer_norm is one Function: forward computes the standardized input x_hat and 1 / std once,
 and backward is the single formula
@@ -30,7 +30,6 @@ __all__ = [
     "instance_norm",
     "layer_norm",
     "local_response_norm",
-    "normalize",
     "rms_norm",
 ]
 
@@ -282,46 +281,12 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return input / denominator.reshape(input.shape)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-              out: Any = None) -> Tensor:
-    """input / max(||input||_p along dim, eps). The norm's gradient is 0 where it is 0.
-
-    Shape: any -> same.
-    """
-    _check_tensor("normalize", "input", input)
-    if out is not None:
-        raise TypeError("normalize: out= is not supported (assign the result instead)")
-    _check_floating("normalize", input)
-    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[{-max(input.ndim, 1)}, {max(input.ndim, 1) - 1}], but got {dim})")
-    norm = _vector_norm(input, float(p), dim)
-    return input / _ew.clamp(norm, min=eps)
-
-
-def _vector_norm(input: Tensor, p: float, dim: int) -> Tensor:
-    """||x||_p along dim (kept), with gradient 0 where the norm is 0 (PyTorch's)."""
-    magnitude = _ew.abs(input)
-    if p == float("inf"):
-        return magnitude.amax(dim, keepdim=True)
-    if p == float("-inf"):
-        return magnitude.amin(dim, keepdim=True)
-    if p == 1:
-        return magnitude.sum(dim, keepdim=True)
-    powered = (input * input if p == 2 else magnitude ** p).sum(dim, keepdim=True)
-    nonzero = powered.detach() > 0
-    safe = _ew.where(nonzero, powered, 1.0)
-    root = _ew.sqrt(safe) if p == 2 else safe ** (1 / p)
-    return _ew.where(nonzero, root, 0.0)
-
-
 TENSOR_METHODS: dict = {}
 FUNCTIONAL = {
     "group_norm": group_norm,
     "instance_norm": instance_norm,
     "layer_norm": layer_norm,
     "local_response_norm": local_response_norm,
-    "normalize": normalize,
     "rms_norm": rms_norm,
 }
 TOPLEVEL = {

@@ -143,9 +143,10 @@ class Remainder(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.remainder(a, b)
             if self.needs_input_grad[1]:
-                self.quotient = np.floor_divide(a, b)
+                self.quotient, out = np.divmod(a, b)  # one pass for both
+            else:
+                out = np.remainder(a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
         return out
 

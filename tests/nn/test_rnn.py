@@ -362,6 +362,8 @@ def test_bad_arguments_raise_torch_errors():
         lstm(mg.randn(6, 2, 3))
     with pytest.raises(RuntimeError, match=r"Expected hidden size \(2, 2, 5\)"):
         lstm(mg.randn(6, 2, 4), (mg.zeros(1, 2, 5), mg.zeros(2, 2, 5)))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        lstm(mg.randn(6, 2, 4), (mg.zeros(2, 2, 5, dtype=mg.float64), mg.zeros(2, 2, 5)))
     with pytest.raises(ValueError, match="2D or 3D"):
         lstm(mg.randn(6, 2, 4, 1))
     with pytest.raises(RuntimeError, match="input_size"):

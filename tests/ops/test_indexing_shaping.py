@@ -284,6 +284,15 @@ def test_nonzero_masked_select_match_torch(shape, dtype):
                            lambda x: x.masked_select(torch.tensor(row)), [values])
 
 
+def test_scatter_multiply_has_no_derivative_like_torch():
+    for module in (torch, mg):
+        x = module.ones(2, 3, requires_grad=True) * 2
+        y = x.scatter(0, module.tensor([[0, 1, 0]]), module.full((1, 3), 3.0), reduce="multiply")
+        assert y.tolist() == [[6, 2, 6], [2, 6, 2]]
+        with pytest.raises(RuntimeError, match="derivative"):
+            y.sum().backward()
+
+
 # ---- second order ---------------------------------------------------------------------------
 def test_second_order_through_the_composites():
     x = data((3, 4))

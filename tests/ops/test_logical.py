@@ -7,12 +7,17 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.testing.strategies import broadcastable_shapes, shapes
+
+# examples per property test: enough for the shapes and dtypes drawn, bounded so
+# the file stays fast at the suite's default of 100
+SOME = settings(max_examples=20)
+FEW = settings(max_examples=6)
 
 ANY_SHAPE = shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 INTEGER_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8]
@@ -55,6 +60,7 @@ def both(name, *arrays, **kwargs):
 
 # ---- predicates -----------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "isposinf", "isneginf"])
+@SOME
 @given(data=st.data())
 def test_predicates_match_torch(name, data):
     dtype = data.draw(st.sampled_from(ALL_DTYPES))
@@ -68,6 +74,7 @@ def test_predicates_match_torch(name, data):
     assert not getattr(mg, name)(x_grad).requires_grad
 
 
+@SOME
 @given(data=st.data(), rtol=st.sampled_from([0.0, 1e-5, 1e-2]),
        atol=st.sampled_from([0.0, 1e-8, 0.1]), equal_nan=st.booleans())
 def test_isclose_and_allclose_match_torch(data, rtol, atol, equal_nan):
@@ -115,6 +122,7 @@ def test_equal_matches_torch():
 
 # ---- logical --------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+@SOME
 @given(data=st.data())
 def test_logical_ops_match_torch_on_any_dtypes(name, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -144,6 +152,7 @@ SHIFTS = {"bitwise_left_shift": operator.lshift, "bitwise_right_shift": operator
 
 
 @pytest.mark.parametrize("name", sorted(BITWISE))
+@SOME
 @given(data=st.data())
 def test_bitwise_ops_match_torch_with_promotion(name, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -161,6 +170,7 @@ def test_bitwise_ops_match_torch_with_promotion(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(SHIFTS))
+@SOME
 @given(data=st.data())
 def test_shifts_match_torch_including_out_of_range_amounts(name, data):
     torch = pytest.importorskip("torch")
@@ -178,6 +188,7 @@ def test_shifts_match_torch_including_out_of_range_amounts(name, data):
     assert_same(symbol(1, mg.tensor(b)), symbol(1, torch.tensor(b)))
 
 
+@SOME
 @given(data=st.data())
 def test_bitwise_not_and_invert_match_torch(data):
     dtype = data.draw(st.sampled_from([np.bool_, *INTEGER_DTYPES]))

@@ -269,6 +269,8 @@ def test_local_response_norm_matches_torch(dtype, x, size):
 @given(x=channel_inputs(), dim=st.integers(-2, 1))
 def test_normalize_matches_torch(dtype, p, x, dim):
     torch = _torch()
+    # away from 0: a norm over one small element is a pole of the second derivative
+    x = np.where(x >= 0, x + 0.3, x - 0.3)
     assert_matches_torch(lambda t: F.normalize(t, p=p, dim=dim),
                          lambda t: torch.nn.functional.normalize(t, p=p, dim=dim), [x], dtype)
 

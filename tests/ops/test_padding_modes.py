@@ -51,6 +51,15 @@ def test_pad_with_negative_padding_matches_torch(mode, dtype, case):
         # PyTorch reads its own unfilled output there, minigrad refuses
         assert mode == "circular" and "wrapping around" in str(error)
         return
+    if expected.numel() == 0:
+        # torch's reflect / replicate backward of an empty result returns uninitialized
+        # memory; the gradient is 0
+        leaf = mg.tensor(x.astype(dtype), requires_grad=True)
+        out = F.pad(leaf, pad, mode=mode)
+        assert out.shape == tuple(expected.shape)
+        out.sum().backward()
+        np.testing.assert_array_equal(leaf.grad.numpy(), np.zeros(shape, dtype))
+        return
     assert_matches_torch(lambda t: F.pad(t, pad, mode=mode),
                          lambda t: torch.nn.functional.pad(t, pad, mode=mode), [x], dtype)
 

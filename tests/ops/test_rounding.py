@@ -5,12 +5,17 @@ gradcheck/gradgradcheck and in-place variants."""
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.strategies import arrays, broadcastable_shapes, shapes
+
+# examples per property test: enough for the shapes and dtypes drawn, bounded so
+# the file stays fast at the suite's default of 100
+SOME = settings(max_examples=20)
+FEW = settings(max_examples=6)
 
 ANY_SHAPE = shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 SMALL = shapes(min_dims=0, max_dims=2, min_side=1, max_side=3)
@@ -79,6 +84,7 @@ def compare_second_derivative(name, inputs, **kwargs):
 # ---- piecewise-constant ops: values and zero gradients ------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ZERO_GRADIENT + ["frac"])
+@SOME
 @given(data=st.data())
 def test_unary_matches_torch(name, dtype, data):
     x = data.draw(arrays(ANY_SHAPE, dtype=dtype, low=-20.0, high=20.0))
@@ -86,6 +92,7 @@ def test_unary_matches_torch(name, dtype, data):
 
 
 @pytest.mark.parametrize("decimals", [-2, -1, 0, 1, 2, 3])
+@SOME
 @given(data=st.data())
 def test_round_with_decimals_matches_torch(decimals, data):
     dtype = data.draw(st.sampled_from([np.float32, np.float64]))
@@ -143,6 +150,7 @@ def test_zero_gradient_also_with_create_graph(name):
     np.testing.assert_array_equal(first.detach().numpy(), np.zeros(3))
 
 
+@FEW
 @given(x=arrays(SMALL, low=-5.0, high=5.0))
 def test_frac_gradcheck_and_gradgradcheck(x):
     assume(np.all(np.abs(x - np.round(x)) > 1e-3))
@@ -159,6 +167,7 @@ def _off_jumps(a, b, rounding):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ["remainder", "fmod"])
+@SOME
 @given(data=st.data())
 def test_modulo_matches_torch_with_broadcasting(name, dtype, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -169,6 +178,7 @@ def test_modulo_matches_torch_with_broadcasting(name, dtype, data):
 
 
 @pytest.mark.parametrize("name", ["remainder", "fmod"])
+@FEW
 @given(data=st.data())
 def test_modulo_gradcheck_and_gradgradcheck(name, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=2, max_side=3))
@@ -218,6 +228,7 @@ def test_percent_operator_and_float_division_by_zero_like_torch():
 
 # ---- copysign, clamp_min/max, positive, nan_to_num ------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@SOME
 @given(data=st.data())
 def test_copysign_matches_torch(dtype, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -226,6 +237,7 @@ def test_copysign_matches_torch(dtype, data):
     compare_with_torch("copysign", [a, b], rtol=1e-6, atol=0)
 
 
+@FEW
 @given(data=st.data())
 def test_copysign_gradcheck_and_gradgradcheck(data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=2, max_side=3))
@@ -249,6 +261,7 @@ def test_copysign_signed_zeros_integers_and_numbers_like_torch():
 
 
 @pytest.mark.parametrize("name", ["clamp_min", "clamp_max"])
+@SOME
 @given(data=st.data())
 def test_clamp_min_and_max_match_torch(name, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))

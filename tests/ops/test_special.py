@@ -5,12 +5,17 @@ second derivatives, gradcheck/gradgradcheck, in-place variants and PyTorch's err
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.strategies import arrays, broadcastable_shapes, shapes
+
+# examples per property test: enough for the shapes and dtypes drawn, bounded so
+# the file stays fast at the suite's default of 100
+SOME = settings(max_examples=20)
+FEW = settings(max_examples=6)
 
 ANY_SHAPE = shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 SMALL = shapes(min_dims=0, max_dims=2, min_side=1, max_side=3)
@@ -90,6 +95,7 @@ def compare_second_derivative(name, inputs, **kwargs):
 # ---- values and gradients against PyTorch -------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(UNARY))
+@SOME
 @given(data=st.data())
 def test_unary_matches_torch(name, dtype, data):
     x = data.draw(arrays(ANY_SHAPE, dtype=dtype, **UNARY[name]))
@@ -100,6 +106,7 @@ def test_unary_matches_torch(name, dtype, data):
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
+@SOME
 @given(data=st.data())
 def test_polygamma_matches_torch(n, data):
     torch = pytest.importorskip("torch")
@@ -118,6 +125,7 @@ def test_polygamma_matches_torch(n, data):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(BINARY))
+@SOME
 @given(data=st.data())
 def test_binary_matches_torch_with_broadcasting(name, dtype, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -128,6 +136,7 @@ def test_binary_matches_torch_with_broadcasting(name, dtype, data):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@SOME
 @given(data=st.data())
 def test_lerp_matches_torch_with_tensor_and_number_weights(dtype, data):
     shapes_ = data.draw(broadcastable_shapes(3, max_dims=3, max_side=3))
@@ -143,6 +152,7 @@ def test_logit_with_eps_matches_torch_inside_and_outside(eps):
     compare_with_torch("logit", [values], rtol=1e-5, atol=1e-6, eps=eps)
 
 
+@SOME
 @given(data=st.data())
 def test_float_power_matches_torch_in_float64(data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -160,6 +170,7 @@ def test_float_power_matches_torch_in_float64(data):
 
 # ---- gradcheck, gradgradcheck, second derivatives -------------------------------------------
 @pytest.mark.parametrize("name", sorted(UNARY))
+@FEW
 @given(data=st.data())
 def test_unary_gradcheck_and_gradgradcheck(name, data):
     x = mg.tensor(data.draw(arrays(SMALL, **UNARY[name])))
@@ -175,6 +186,7 @@ def test_polygamma_gradcheck_and_gradgradcheck(n):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
+@FEW
 @given(data=st.data())
 def test_binary_gradcheck_and_gradgradcheck(name, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=2, max_side=3))
@@ -185,6 +197,7 @@ def test_binary_gradcheck_and_gradgradcheck(name, data):
     assert until_converted(gradgradcheck, getattr(mg, name), [a, b])
 
 
+@FEW
 @given(data=st.data())
 def test_lerp_and_logit_eps_gradcheck_and_gradgradcheck(data):
     shapes_ = data.draw(broadcastable_shapes(3, max_dims=2, max_side=3))
@@ -262,6 +275,8 @@ def test_integer_and_mixed_dtype_errors_like_torch():
         mg.lerp(mg.ones(2), mg.ones(2, dtype=mg.float64), 0.5)
     with pytest.raises(RuntimeError, match="lerp.*weight"):
         mg.lerp(mg.ones(2), mg.ones(2), mg.ones(2, dtype=mg.float64))
+    scalar_weight = mg.lerp(mg.ones(2), mg.ones(2) * 3, mg.tensor(0.5, dtype=mg.float64))
+    assert scalar_weight.dtype == mg.float32 and scalar_weight.tolist() == [2.0, 2.0]
     with pytest.raises(RuntimeError, match="polygamma.*negative"):
         mg.polygamma(-1, mg.ones(2))
     with pytest.raises(TypeError, match="polygamma.*'n'"):
@@ -328,3 +343,41 @@ def test_inputs_are_not_mutated_and_float32_stays_float32():
     out.sum().backward()
     assert x.grad.dtype == mg.float32
     np.testing.assert_array_equal(x.detach().numpy(), data)
+
+
+# ---- torch.special's normal-distribution functions and entr ----------------------------------
+NORMAL = {"ndtr": {}, "log_ndtr": {"low": -8.0, "high": 3.0},
+          "ndtri": {"low": 0.05, "high": 0.95}, "entr": {"low": 0.1, "high": 3.0}}
+
+
+@pytest.mark.parametrize("name", sorted(NORMAL))
+@SOME
+@given(data=st.data())
+def test_normal_functions_match_torch_special(name, data):
+    torch = pytest.importorskip("torch")
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    x = data.draw(arrays(ANY_SHAPE, dtype=dtype, **NORMAL[name]))
+    ours, theirs = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = getattr(mg.special, name)(ours), getattr(torch.special, name)(theirs)
+    tolerance = {"rtol": 2e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-9}
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), **tolerance)
+    weights = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)
+    (out * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), **tolerance)
+
+
+@pytest.mark.parametrize("name", sorted(NORMAL))
+def test_normal_functions_gradcheck_gradgradcheck_and_edges(name):
+    torch = pytest.importorskip("torch")
+    function = getattr(mg.special, name)
+    x = mg.tensor(np.array([0.2, 0.45, 0.8]))
+    assert gradcheck(function, [x])
+    assert gradgradcheck(function, [x])
+    edges = np.array([-40.0, -1.0, 0.0, 1.0, 1.5, np.inf, -np.inf, np.nan], dtype=np.float32)
+    with np.errstate(all="raise"):
+        ours = function(mg.tensor(edges)).numpy()
+    theirs = getattr(torch.special, name)(torch.tensor(edges)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, equal_nan=True)
+    assert function(mg.tensor([1, 0])).dtype == mg.float32

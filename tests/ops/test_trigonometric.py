@@ -5,12 +5,17 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.strategies import arrays, broadcastable_shapes, shapes
+
+# examples per property test: enough for the shapes and dtypes drawn, bounded so
+# the file stays fast at the suite's default of 100
+SOME = settings(max_examples=20)
+FEW = settings(max_examples=6)
 
 # shapes with empty and 0-d tensors
 ANY_SHAPE = shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
@@ -88,6 +93,7 @@ def compare_second_derivative(name, inputs, **kwargs):
 # ---- values and gradients against PyTorch -----------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(UNARY))
+@SOME
 @given(data=st.data())
 def test_unary_matches_torch(name, dtype, data):
     x = data.draw(arrays(ANY_SHAPE, dtype=dtype, **UNARY[name]))
@@ -96,6 +102,7 @@ def test_unary_matches_torch(name, dtype, data):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(BINARY))
+@SOME
 @given(data=st.data())
 def test_binary_matches_torch_with_broadcasting(name, dtype, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
@@ -106,6 +113,7 @@ def test_binary_matches_torch_with_broadcasting(name, dtype, data):
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
+@FEW
 @given(data=st.data())
 def test_unary_gradcheck_and_gradgradcheck(name, data):
     x = mg.tensor(data.draw(arrays(SMALL, **UNARY[name])))
@@ -114,6 +122,7 @@ def test_unary_gradcheck_and_gradgradcheck(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
+@FEW
 @given(data=st.data())
 def test_binary_gradcheck_and_gradgradcheck(name, data):
     shape_a, shape_b = data.draw(broadcastable_shapes(2, max_dims=2, max_side=3))
