@@ -57,14 +57,8 @@ def compare_with_torch(name, inputs, rtol=1e-5, atol=1e-6, **kwargs):
 
 
 def until_converted(check, *args, **kwargs):
-    """Run a second-order check; skip (naming the op) while a core op it goes through still
-    has a first-order-only backward awaiting the higher-order conversion (issue 12)."""
-    try:
-        return check(*args, **kwargs)
-    except RuntimeError as error:
-        if "not twice differentiable" in str(error):
-            pytest.skip(f"a core op is not converted yet: {error}")
-        raise
+    """Run a second-order check (every core op is twice differentiable now: no skipping)."""
+    return check(*args, **kwargs)
 
 
 def compare_second_derivative(name, inputs, **kwargs):
