@@ -15,7 +15,9 @@ from minigrad.testing import gradcheck, gradgradcheck
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 FEW = settings(max_examples=12, deadline=None)
-TOLERANCE = {np.float32: {"rtol": 1e-4, "atol": 1e-5}, np.float64: {"rtol": 1e-9, "atol": 1e-11}}
+# float32: a row with variance near eps loses ~1e-4 to cancellation in either framework (a
+# case drawn here: minigrad 1.0e-4, PyTorch 2.7e-4 from the float64 value), so 1e-3 relative
+TOLERANCE = {np.float32: {"rtol": 1e-3, "atol": 1e-4}, np.float64: {"rtol": 1e-9, "atol": 1e-11}}
 
 
 def both(values, dtype):
