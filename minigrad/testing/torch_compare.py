@@ -173,3 +173,62 @@ def assert_matches_torch(function, torch_function, arrays, dtype="float64",
     for index, (a, b) in enumerate(zip(ours[2], theirs[2])):
         np.testing.assert_allclose(a, b, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10,
                                    err_msg=f"second derivative of input {index}")
+
+
+def _call_named(library: Any, name: str, arguments: list, leading: tuple, kwargs: dict) -> Any:
+    return getattr(library, name)(*leading, *arguments, **kwargs)
+
+
+def named_op_matches_torch(name: str, inputs: Sequence[np.ndarray], rtol: float = 1e-5,
+                           atol: float = 1e-6, leading: tuple = (), **kwargs: Any) -> None:
+    """`minigrad.<name>` against `torch.<name>` on the same arrays: shape, dtype, values and
+    the float inputs' gradients of a weighted sum. `leading` are plain arguments passed before
+    the tensors (polygamma's order n)."""
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    ours = [mg.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
+    theirs = [torch.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
+    out = _call_named(mg, name, ours, leading, kwargs)
+    expected = _call_named(torch, name, theirs, leading, kwargs)
+    assert out.shape == tuple(expected.shape)
+    assert str(expected.dtype) == f"torch.{out.dtype}"
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=rtol,
+                               atol=atol)
+    if not out.requires_grad:
+        return
+    weights = np.random.default_rng(0).standard_normal(out.shape).astype(out.dtype)
+    (out * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        if mine.requires_grad:
+            assert mine.grad.dtype == mine.dtype
+            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(force=True),
+                                       rtol=rtol, atol=atol)
+
+
+def named_op_second_derivative_matches_torch(name: str, inputs: Sequence[np.ndarray],
+                                             leading: tuple = (), **kwargs: Any) -> None:
+    """grad of (grad of `minigrad.<name>` . v) . w with create_graph, against PyTorch's, in
+    float64, for every input."""
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    ours = [mg.tensor(array, requires_grad=True) for array in inputs]
+    theirs = [torch.tensor(array, requires_grad=True) for array in inputs]
+    out = _call_named(mg, name, ours, leading, kwargs)
+    expected = _call_named(torch, name, theirs, leading, kwargs)
+    v = rng.standard_normal(out.shape)
+    ws = [rng.standard_normal(array.shape) for array in inputs]
+    firsts = autograd.grad(out, ours, grad_outputs=mg.tensor(v), create_graph=True)
+    seconds = autograd.grad(firsts, ours, grad_outputs=[mg.tensor(w) for w in ws],
+                            allow_unused=True, materialize_grads=True)
+    t_firsts = torch.autograd.grad(expected, theirs, grad_outputs=torch.tensor(v),
+                                   create_graph=True)
+    t_seconds = torch.autograd.grad(t_firsts, theirs,
+                                    grad_outputs=[torch.tensor(w) for w in ws],
+                                    allow_unused=True, materialize_grads=True)
+    for mine, reference in zip(seconds, t_seconds):
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-7,
+                                   atol=1e-9)

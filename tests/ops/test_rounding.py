@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.strategies import arrays, broadcastable_shapes, shapes
+from minigrad.testing.torch_compare import named_op_matches_torch as compare_with_torch
 
 # examples per property test: enough for the shapes and dtypes drawn, bounded so
 # the file stays fast at the suite's default of 100
@@ -21,57 +22,6 @@ ANY_SHAPE = shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 SMALL = shapes(min_dims=0, max_dims=2, min_side=1, max_side=3)
 ZERO_GRADIENT = ["floor", "ceil", "trunc", "fix", "round", "sign", "sgn"]
 INTEGER_DTYPES = [np.int64, np.int32, np.int16, np.int8, np.uint8]
-
-
-def compare_with_torch(name, inputs, rtol=1e-5, atol=1e-6, **kwargs):
-    """Forward values/dtype and the gradient of a weighted sum, minigrad vs PyTorch."""
-    torch = pytest.importorskip("torch")
-    ours = [mg.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
-    theirs = [torch.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
-    out = getattr(mg, name)(*ours, **kwargs)
-    expected = getattr(torch, name)(*theirs, **kwargs)
-    assert out.shape == tuple(expected.shape)
-    assert str(expected.dtype) == f"torch.{out.dtype}"
-    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=rtol,
-                               atol=atol)
-    if not out.requires_grad:
-        return
-    weights = np.random.default_rng(0).standard_normal(out.shape).astype(out.dtype)
-    (out * mg.tensor(weights)).sum().backward()
-    (expected * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        if mine.requires_grad:
-            assert mine.grad.dtype == mine.dtype
-            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(force=True),
-                                       rtol=rtol, atol=atol)
-
-
-def until_converted(check, *args, **kwargs):
-    """Run a second-order check (every core op is twice differentiable now: no skipping)."""
-    return check(*args, **kwargs)
-
-
-def compare_second_derivative(name, inputs, **kwargs):
-    """grad of (grad of f . v) . w, minigrad (create_graph) vs PyTorch, in float64."""
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(1)
-    ours = [mg.tensor(array, requires_grad=True) for array in inputs]
-    theirs = [torch.tensor(array, requires_grad=True) for array in inputs]
-    out = getattr(mg, name)(*ours, **kwargs)
-    expected = getattr(torch, name)(*theirs, **kwargs)
-    v = rng.standard_normal(out.shape)
-    ws = [rng.standard_normal(array.shape) for array in inputs]
-    firsts = mg.autograd.grad(out, ours, grad_outputs=mg.tensor(v), create_graph=True)
-    seconds = mg.autograd.grad(firsts, ours, grad_outputs=[mg.tensor(w) for w in ws],
-                               allow_unused=True, materialize_grads=True)
-    t_firsts = torch.autograd.grad(expected, theirs, grad_outputs=torch.tensor(v),
-                                   create_graph=True)
-    t_seconds = torch.autograd.grad(t_firsts, theirs,
-                                    grad_outputs=[torch.tensor(w) for w in ws],
-                                    allow_unused=True, materialize_grads=True)
-    for mine, reference in zip(seconds, t_seconds):
-        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-7,
-                                   atol=1e-9)
 
 
 
@@ -149,7 +99,7 @@ def test_zero_gradient_also_with_create_graph(name):
 def test_frac_gradcheck_and_gradgradcheck(x):
     assume(np.all(np.abs(x - np.round(x)) > 1e-3))
     assert gradcheck(mg.frac, [mg.tensor(x)])
-    assert until_converted(gradgradcheck, mg.frac, [mg.tensor(x)])
+    assert gradgradcheck(mg.frac, [mg.tensor(x)])
 
 
 # ---- remainder, fmod, % ---------------------------------------------------------------------
@@ -180,7 +130,7 @@ def test_modulo_gradcheck_and_gradgradcheck(name, data):
     b = data.draw(arrays(shape_b, avoid_zero=0.5))
     assume(_off_jumps(a, b, name))
     assert gradcheck(getattr(mg, name), [mg.tensor(a), mg.tensor(b)])
-    assert until_converted(gradgradcheck, getattr(mg, name), [mg.tensor(a), mg.tensor(b)])
+    assert gradgradcheck(getattr(mg, name), [mg.tensor(a), mg.tensor(b)])
 
 
 @pytest.mark.parametrize("name", ["remainder", "fmod"])
@@ -238,7 +188,7 @@ def test_copysign_gradcheck_and_gradgradcheck(data):
     a = mg.tensor(data.draw(arrays(shape_a, avoid_zero=0.1)))
     b = mg.tensor(data.draw(arrays(shape_b, avoid_zero=0.1)))
     assert gradcheck(mg.copysign, [a, b])
-    assert until_converted(gradgradcheck, mg.copysign, [a, b])
+    assert gradgradcheck(mg.copysign, [a, b])
 
 
 def test_copysign_signed_zeros_integers_and_numbers_like_torch():
@@ -290,7 +240,7 @@ def test_nan_to_num_matches_torch_with_and_without_replacements(dtype):
 def test_nan_to_num_gradcheck_and_gradgradcheck():
     x = mg.tensor(np.array([0.5, -1.5, 2.0]))
     assert gradcheck(mg.nan_to_num, [x])
-    assert until_converted(gradgradcheck, mg.nan_to_num, [x])
+    assert gradgradcheck(mg.nan_to_num, [x])
 
 
 # ---- in-place variants ----------------------------------------------------------------------

@@ -11,6 +11,10 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.strategies import arrays, broadcastable_shapes, shapes
+from minigrad.testing.torch_compare import named_op_matches_torch as compare_with_torch
+from minigrad.testing.torch_compare import (
+    named_op_second_derivative_matches_torch as compare_second_derivative,
+)
 
 # examples per property test: enough for the shapes and dtypes drawn, bounded so
 # the file stays fast at the suite's default of 100
@@ -29,60 +33,6 @@ UNARY = {
 }
 BINARY = {"xlogy": ({"avoid_zero": 0.1}, {"low": 0.2}), "logaddexp": ({}, {}),
           "logaddexp2": ({}, {}), "true_divide": ({}, {"avoid_zero": 0.3})}
-
-
-def compare_with_torch(name, inputs, rtol=1e-5, atol=1e-6, **kwargs):
-    """Forward values/dtype and the gradient of a weighted sum, minigrad vs PyTorch."""
-    torch = pytest.importorskip("torch")
-    ours = [mg.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
-    theirs = [torch.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
-    out = getattr(mg, name)(*ours, **kwargs)
-    expected = getattr(torch, name)(*theirs, **kwargs)
-    assert out.shape == tuple(expected.shape)
-    assert str(expected.dtype) == f"torch.{out.dtype}"
-    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=rtol,
-                               atol=atol)
-    if not out.requires_grad:
-        return
-    weights = np.random.default_rng(0).standard_normal(out.shape).astype(out.dtype)
-    (out * mg.tensor(weights)).sum().backward()
-    (expected * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        if mine.requires_grad:
-            assert mine.grad.dtype == mine.dtype
-            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(force=True),
-                                       rtol=rtol, atol=atol)
-
-
-def until_converted(check, *args, **kwargs):
-    """Run a second-order check (every core op is twice differentiable now: no skipping)."""
-    return check(*args, **kwargs)
-
-
-def compare_second_derivative(name, inputs, **kwargs):
-    """grad of (grad of f . v) . w, minigrad (create_graph) vs PyTorch, in float64."""
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(1)
-    ours = [mg.tensor(array, requires_grad=True) for array in inputs]
-    theirs = [torch.tensor(array, requires_grad=True) for array in inputs]
-    if name == "polygamma":
-        out, expected = mg.polygamma(kwargs["n"], *ours), torch.polygamma(kwargs["n"], *theirs)
-    else:
-        out = getattr(mg, name)(*ours, **kwargs)
-        expected = getattr(torch, name)(*theirs, **kwargs)
-    v = rng.standard_normal(out.shape)
-    ws = [rng.standard_normal(array.shape) for array in inputs]
-    firsts = mg.autograd.grad(out, ours, grad_outputs=mg.tensor(v), create_graph=True)
-    seconds = mg.autograd.grad(firsts, ours, grad_outputs=[mg.tensor(w) for w in ws],
-                               allow_unused=True, materialize_grads=True)
-    t_firsts = torch.autograd.grad(expected, theirs, grad_outputs=torch.tensor(v),
-                                   create_graph=True)
-    t_seconds = torch.autograd.grad(t_firsts, theirs,
-                                    grad_outputs=[torch.tensor(w) for w in ws],
-                                    allow_unused=True, materialize_grads=True)
-    for mine, reference in zip(seconds, t_seconds):
-        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-7,
-                                   atol=1e-9)
 
 
 
@@ -169,14 +119,14 @@ def test_float_power_matches_torch_in_float64(data):
 def test_unary_gradcheck_and_gradgradcheck(name, data):
     x = mg.tensor(data.draw(arrays(SMALL, **UNARY[name])))
     assert gradcheck(getattr(mg, name), [x])
-    assert until_converted(gradgradcheck, getattr(mg, name), [x])
+    assert gradgradcheck(getattr(mg, name), [x])
 
 
 @pytest.mark.parametrize("n", [0, 1, 2])
 def test_polygamma_gradcheck_and_gradgradcheck(n):
     x = mg.tensor(np.array([0.4, 1.3, 5.0]))
     assert gradcheck(lambda t: mg.polygamma(n, t), [x])
-    assert until_converted(gradgradcheck, lambda t: mg.polygamma(n, t), [x])
+    assert gradgradcheck(lambda t: mg.polygamma(n, t), [x])
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -188,7 +138,7 @@ def test_binary_gradcheck_and_gradgradcheck(name, data):
     a = mg.tensor(data.draw(arrays(shape_a, **elements_a)))
     b = mg.tensor(data.draw(arrays(shape_b, **elements_b)))
     assert gradcheck(getattr(mg, name), [a, b])
-    assert until_converted(gradgradcheck, getattr(mg, name), [a, b])
+    assert gradgradcheck(getattr(mg, name), [a, b])
 
 
 @FEW
@@ -197,10 +147,10 @@ def test_lerp_and_logit_eps_gradcheck_and_gradgradcheck(data):
     shapes_ = data.draw(broadcastable_shapes(3, max_dims=2, max_side=3))
     start, end, weight = (mg.tensor(data.draw(arrays(shape))) for shape in shapes_)
     assert gradcheck(mg.lerp, [start, end, weight])
-    assert until_converted(gradgradcheck, mg.lerp, [start, end, weight])
-    assert until_converted(gradgradcheck, lambda s, e: mg.lerp(s, e, 0.3), [start, end])
+    assert gradgradcheck(mg.lerp, [start, end, weight])
+    assert gradgradcheck(lambda s, e: mg.lerp(s, e, 0.3), [start, end])
     x = mg.tensor(data.draw(arrays(SMALL, low=0.05, high=0.95)))
-    assert until_converted(gradgradcheck, lambda t: mg.logit(t, eps=0.01), [x])
+    assert gradgradcheck(lambda t: mg.logit(t, eps=0.01), [x])
 
 
 @pytest.mark.parametrize("name", sorted(UNARY) + sorted(BINARY))
@@ -211,16 +161,16 @@ def test_second_derivative_matches_torch(name):
     else:
         elements = UNARY[name]
         inputs = [rng.uniform(elements.get("low", -2.0), elements.get("high", 2.0), (2, 3))]
-    until_converted(compare_second_derivative, name, inputs)
+    compare_second_derivative(name, inputs)
 
 
 def test_second_derivative_of_polygamma_lerp_and_float_power_matches_torch():
     rng = np.random.default_rng(4)
     x = rng.uniform(0.5, 3.0, (4,))
-    until_converted(compare_second_derivative, "polygamma", [x], n=1)
+    compare_second_derivative("polygamma", [x], leading=(1,))
     start, end, weight = rng.standard_normal((3, 2, 3))
-    until_converted(compare_second_derivative, "lerp", [start, end, weight])
-    until_converted(compare_second_derivative, "float_power", [x, rng.uniform(-2, 2, (4,))])
+    compare_second_derivative("lerp", [start, end, weight])
+    compare_second_derivative("float_power", [x, rng.uniform(-2, 2, (4,))])
 
 
 # ---- special values, integers, errors --------------------------------------------------------

@@ -11,6 +11,10 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.testing import gradcheck, gradgradcheck
 from minigrad.testing.strategies import arrays, broadcastable_shapes, shapes
+from minigrad.testing.torch_compare import named_op_matches_torch as compare_with_torch
+from minigrad.testing.torch_compare import (
+    named_op_second_derivative_matches_torch as compare_second_derivative,
+)
 
 # examples per property test: enough for the shapes and dtypes drawn, bounded so
 # the file stays fast at the suite's default of 100
@@ -32,56 +36,6 @@ ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asi
            "arccosh": "acosh", "arctanh": "atanh", "arctan2": "atan2"}
 BINARY = {"atan2": ({}, {"avoid_zero": 0.3}), "hypot": ({"avoid_zero": 0.3}, {})}
 
-
-def compare_with_torch(name, inputs, rtol=1e-5, atol=1e-6, **kwargs):
-    """Forward values/dtype and the gradient of a weighted sum, minigrad vs PyTorch."""
-    torch = pytest.importorskip("torch")
-    ours = [mg.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
-    theirs = [torch.tensor(array, requires_grad=array.dtype.kind == "f") for array in inputs]
-    out = getattr(mg, name)(*ours, **kwargs)
-    expected = getattr(torch, name)(*theirs, **kwargs)
-    assert out.shape == tuple(expected.shape)
-    assert str(expected.dtype) == f"torch.{out.dtype}"
-    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=rtol,
-                               atol=atol)
-    if not out.requires_grad:
-        return
-    weights = np.random.default_rng(0).standard_normal(out.shape).astype(out.dtype)
-    (out * mg.tensor(weights)).sum().backward()
-    (expected * torch.tensor(weights)).sum().backward()
-    for mine, reference in zip(ours, theirs):
-        if mine.requires_grad:
-            assert mine.grad.dtype == mine.dtype
-            np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(force=True),
-                                       rtol=rtol, atol=atol)
-
-
-def until_converted(check, *args, **kwargs):
-    """Run a second-order check (every core op is twice differentiable now: no skipping)."""
-    return check(*args, **kwargs)
-
-
-def compare_second_derivative(name, inputs, **kwargs):
-    """grad of (grad of f . v) . w, minigrad (create_graph) vs PyTorch, in float64."""
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(1)
-    ours = [mg.tensor(array, requires_grad=True) for array in inputs]
-    theirs = [torch.tensor(array, requires_grad=True) for array in inputs]
-    out = getattr(mg, name)(*ours, **kwargs)
-    expected = getattr(torch, name)(*theirs, **kwargs)
-    v = rng.standard_normal(out.shape)
-    ws = [rng.standard_normal(array.shape) for array in inputs]
-    firsts = mg.autograd.grad(out, ours, grad_outputs=mg.tensor(v), create_graph=True)
-    seconds = mg.autograd.grad(firsts, ours, grad_outputs=[mg.tensor(w) for w in ws],
-                               allow_unused=True, materialize_grads=True)
-    t_firsts = torch.autograd.grad(expected, theirs, grad_outputs=torch.tensor(v),
-                                   create_graph=True)
-    t_seconds = torch.autograd.grad(t_firsts, theirs,
-                                    grad_outputs=[torch.tensor(w) for w in ws],
-                                    allow_unused=True, materialize_grads=True)
-    for mine, reference in zip(seconds, t_seconds):
-        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-7,
-                                   atol=1e-9)
 
 
 # ---- values and gradients against PyTorch -----------------------------------------------------
@@ -112,7 +66,7 @@ def test_binary_matches_torch_with_broadcasting(name, dtype, data):
 def test_unary_gradcheck_and_gradgradcheck(name, data):
     x = mg.tensor(data.draw(arrays(SMALL, **UNARY[name])))
     assert gradcheck(getattr(mg, name), [x])
-    assert until_converted(gradgradcheck, getattr(mg, name), [x])
+    assert gradgradcheck(getattr(mg, name), [x])
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -124,7 +78,7 @@ def test_binary_gradcheck_and_gradgradcheck(name, data):
     a = mg.tensor(data.draw(arrays(shape_a, **elements_a)))
     b = mg.tensor(data.draw(arrays(shape_b, **elements_b)))
     assert gradcheck(getattr(mg, name), [a, b])
-    assert until_converted(gradgradcheck, getattr(mg, name), [a, b])
+    assert gradgradcheck(getattr(mg, name), [a, b])
 
 
 LINEAR = {"deg2rad", "rad2deg"}  # a constant first derivative: nothing to differentiate
@@ -139,7 +93,7 @@ def test_second_derivative_matches_torch(name):
         elements = UNARY[name]
         low, high = elements.get("low", -2.0), elements.get("high", 2.0)
         inputs = [rng.uniform(max(low, 0.3), high, (2, 3))]
-    until_converted(compare_second_derivative, name, inputs)
+    compare_second_derivative(name, inputs)
 
 
 def test_sinc_at_zero_is_one_with_zero_gradient():
